@@ -1,0 +1,8 @@
+export {
+  BeepError,
+  ERROR_CODES,
+  type ErrorCode,
+  type ErrorDetails,
+  errors,
+  isErrorCode,
+} from "./beep-error.ts";

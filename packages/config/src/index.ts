@@ -1,0 +1,9 @@
+export {
+  type ConfigKey,
+  ConfigError,
+  type ConfigSources,
+  describeConfig,
+  listConfigKeys,
+  loadConfig,
+} from "./config.loader.ts";
+export { type BeepConfig, configSchema } from "./config.schema.ts";

@@ -1,0 +1,100 @@
+import { BeepError } from "@beep/errors";
+import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, jwtVerify } from "jose";
+
+/** The only signature algorithm Beep accepts; anything else (none, HS*, RS*) is refused before verification. */
+export const ACCESS_TOKEN_ALGORITHMS = ["EdDSA"] as const;
+/** `typ` header of access tokens (RFC 9068), so an ID or refresh token cannot pass as one. */
+export const ACCESS_TOKEN_TYPE = "at+jwt";
+
+/** Who an access token speaks for. */
+export interface AccessClaims {
+  userId: string;
+  sessionId: string;
+  expiresAt: Date;
+}
+
+/** Options of {@link createAccessTokenVerifier}. */
+export interface AccessTokenVerifierOptions {
+  issuer: string;
+  audience: string;
+  /** Fetches the current JWKS from `users`; called at first use and when a token names an unknown key. */
+  fetchJwks: () => Promise<JSONWebKeySet>;
+  /** Least time between two refetches caused by unknown keys, so forged kids cannot hammer `users`. */
+  refetchCooldownMs?: number;
+}
+
+/** Verifies access tokens locally against a cached JWKS. */
+export interface AccessTokenVerifier {
+  /** Resolves to the claims, or throws a BeepError UNAUTHENTICATED. */
+  verify(token: string): Promise<AccessClaims>;
+}
+
+/** Creates a verifier that caches the JWKS and refreshes it on key rotation. */
+export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
+  const cooldownMs = options.refetchCooldownMs ?? 30_000;
+  let keySet: ReturnType<typeof createLocalJWKSet> | undefined;
+  let knownKids = new Set<string>();
+  let lastFetch = 0;
+  let inflight: Promise<void> | undefined;
+
+  const refresh = (): Promise<void> => {
+    inflight ??= options
+      .fetchJwks()
+      .then((jwks) => {
+        keySet = createLocalJWKSet(jwks);
+        knownKids = new Set(jwks.keys.map((key) => key.kid).filter((kid): kid is string => typeof kid === "string"));
+        lastFetch = Date.now();
+      })
+      .finally(() => {
+        inflight = undefined;
+      });
+    return inflight;
+  };
+
+  return {
+    async verify(token: string): Promise<AccessClaims> {
+      const kid = readKid(token);
+      if (!keySet || (!knownKids.has(kid) && Date.now() - lastFetch >= cooldownMs)) {
+        try {
+          await refresh();
+        } catch (cause) {
+          throw new BeepError("UNAVAILABLE", "Cannot verify tokens right now", {}, { cause });
+        }
+      }
+      try {
+        const { payload } = await jwtVerify(token, keySet as ReturnType<typeof createLocalJWKSet>, {
+          algorithms: [...ACCESS_TOKEN_ALGORITHMS],
+          issuer: options.issuer,
+          audience: options.audience,
+          typ: ACCESS_TOKEN_TYPE,
+          requiredClaims: ["sub", "sid", "exp", "iat"],
+        });
+        if (typeof payload.sub !== "string" || typeof payload.sid !== "string" || typeof payload.exp !== "number") {
+          throw new BeepError("UNAUTHENTICATED", "Invalid access token");
+        }
+        return { userId: payload.sub, sessionId: payload.sid, expiresAt: new Date(payload.exp * 1000) };
+      } catch (error) {
+        if (error instanceof BeepError) throw error;
+        if (error instanceof joseErrors.JWTExpired) throw new BeepError("UNAUTHENTICATED", "Access token expired");
+        throw new BeepError("UNAUTHENTICATED", "Invalid access token");
+      }
+    },
+  };
+}
+
+function readKid(token: string): string {
+  const header = token.split(".")[0] ?? "";
+  try {
+    const parsed = JSON.parse(Buffer.from(header, "base64url").toString("utf8")) as { kid?: unknown };
+    return typeof parsed.kid === "string" ? parsed.kid : "";
+  } catch {
+    throw new BeepError("UNAUTHENTICATED", "Invalid access token");
+  }
+}
+
+/** The token of an `Authorization: Bearer …` value, or undefined. */
+export function parseBearer(value: string | null | undefined): string | undefined {
+  if (!value) return undefined;
+  const match = /^Bearer\s+([A-Za-z0-9\-_.~+/]+=*)$/i.exec(value.trim());
+  return match?.[1];
+}

@@ -19,6 +19,7 @@ type Phase = "idle" | "starting" | "running" | "stopping" | "stopped" | "failed"
 export class Kernel {
   private readonly modules = new Map<string, ModuleDefinition>();
   private readonly started: Array<{ name: string; instance: ModuleInstance }> = [];
+  private readonly values = new Map<string, unknown>();
   private phase: Phase = "idle";
   private failure: Error | undefined;
   private stopPromise: Promise<void> | undefined;
@@ -79,7 +80,7 @@ export class Kernel {
   async start(targets: ReadonlySet<string>): Promise<void> {
     if (this.phase !== "idle") throw new KernelError(`kernel cannot start while ${this.phase}`);
     this.phase = "starting";
-    const values = new Map<string, unknown>();
+    const values = this.values;
     for (const name of this.plan(targets)) {
       if (this.failure) break;
       const definition = this.definition(name);
@@ -123,6 +124,11 @@ export class Kernel {
       if (this.phase === "stopping") this.phase = "stopped";
     })();
     return this.stopPromise;
+  }
+
+  /** The value of a started module, for the binary's own wiring (metrics, health); undefined if not started. */
+  value<T>(name: string): T | undefined {
+    return this.values.get(name) as T | undefined;
   }
 
   /** Alive: the process runs and has not failed. */

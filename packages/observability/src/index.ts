@@ -1,1 +1,28 @@
-export { createLogger, type Logger, type LoggerOptions } from "./logger.ts";
+export { type AuditEntry, audit } from "./audit.ts";
+export {
+  createLogger,
+  type ErrorFields,
+  errorFields,
+  type Logger,
+  type LoggerOptions,
+  REDACTED,
+  REDACTED_KEYS,
+  TRUNCATED,
+} from "./logger.ts";
+export {
+  createMetrics,
+  type GaugeCollector,
+  type GaugeSample,
+  type HttpObservation,
+  type Metrics,
+  type MetricsOptions,
+  type RpcObservation,
+} from "./metrics.ts";
+export {
+  setupTracing,
+  type TraceExporterKind,
+  type Tracing,
+  type TracingOptions,
+  withSpan,
+} from "./tracing.ts";
+export type { ObservabilityRuntime } from "./runtime.ts";

@@ -1,0 +1,37 @@
+import type { BeepConfig } from "@beep/config";
+import { gatewayModule } from "@beep/gateway";
+import type { ModuleDefinition } from "@beep/kernel";
+import type { HttpListener } from "@beep/rpc";
+import { USERS_SCHEMA, usersMigrations, usersModule } from "@beep/users";
+import {
+  busModule,
+  configModule,
+  databaseModule,
+  httpModule,
+  observabilityModule,
+  rpcModule,
+} from "./modules/infrastructure.modules.ts";
+
+/** Every target a user can name with --target (besides `all`). */
+export const SERVICE_TARGETS = ["users", "gateway"] as const;
+
+/**
+ * The whole system's module graph, in one place (Loki's `loki.go`). Each
+ * service module lists its dependencies; the kernel starts what the chosen
+ * targets need, in order.
+ */
+export function createModuleGraph(config: BeepConfig, listener: HttpListener, processName: string): ModuleDefinition[] {
+  return [
+    configModule(config),
+    observabilityModule(config, processName),
+    httpModule(listener),
+    databaseModule(config),
+    busModule(config, SERVICE_TARGETS),
+    rpcModule(config),
+    usersModule,
+    gatewayModule,
+  ] as ModuleDefinition[];
+}
+
+/** Each service schema and its migrations, for `beep migrate`. */
+export const SERVICE_MIGRATIONS = [{ schema: USERS_SCHEMA, migrations: usersMigrations }] as const;

@@ -1,0 +1,177 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { type AccessTokenVerifier, parseBearer } from "@beep/auth";
+import { BeepError } from "@beep/errors";
+import type { Logger } from "@beep/observability";
+import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
+import { GraphQLError } from "graphql";
+import { CloseCode } from "graphql-ws";
+import { useServer } from "graphql-ws/use/ws";
+import { createYoga } from "graphql-yoga";
+import { WebSocketServer } from "ws";
+import type { GatewayContext, GatewayServices, Viewer } from "./gateway.context.ts";
+import { createErrorMasker, extensionsFor } from "./gateway-errors.ts";
+import { createGatewaySchema } from "./gateway.schema.ts";
+
+/** GraphQL limits from the `graphql.*` configuration. */
+export interface GraphqlLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxCost: number;
+  maxTokens: number;
+  maxDirectives: number;
+}
+
+/** Options of {@link createGatewayServer}. */
+export interface GatewayServerOptions {
+  services: GatewayServices;
+  verifier: AccessTokenVerifier;
+  logger: Logger;
+  limits: GraphqlLimits;
+  /** GraphiQL at GET /graphql; development only. */
+  graphiql: boolean;
+}
+
+/** WebSocket close code for a missing, invalid or expired token (api.md). */
+export const CLOSE_UNAUTHENTICATED = 4401;
+
+/** The GraphQL edge: HTTP handler and WebSocket upgrade handler for `/graphql`. */
+export interface GatewayServer {
+  handleHttp(req: IncomingMessage, res: import("node:http").ServerResponse): Promise<void>;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Closes every WebSocket (code 1001) and stops accepting new ones. */
+  close(): Promise<void>;
+}
+
+function clientIp(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? "";
+}
+
+/** Builds the yoga HTTP handler and the graphql-ws server over one schema and one set of limits. */
+export function createGatewayServer(options: GatewayServerOptions): GatewayServer {
+  const { services, verifier, logger, limits } = options;
+
+  async function viewerFrom(authorization: unknown): Promise<Viewer | undefined> {
+    if (authorization === undefined || authorization === null || authorization === "") return undefined;
+    const token = typeof authorization === "string" ? parseBearer(authorization) : undefined;
+    if (!token) throw new BeepError("UNAUTHENTICATED", "Authorization must be 'Bearer <access token>'");
+    return { ...(await verifier.verify(token)), accessToken: token };
+  }
+
+  const yoga = createYoga<{ req: IncomingMessage }, GatewayContext>({
+    schema: createGatewaySchema(),
+    graphqlEndpoint: "/graphql",
+    graphiql: options.graphiql ? { subscriptionsProtocol: "WS" } : false,
+    landingPage: false,
+    maskedErrors: { maskError: createErrorMasker(logger) },
+    logging: false,
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: limits.maxDepth, flattenFragments: true },
+        maxAliases: { n: limits.maxAliases },
+        costLimit: { maxCost: limits.maxCost },
+        maxTokens: { n: limits.maxTokens },
+        maxDirectives: { n: limits.maxDirectives },
+        blockFieldSuggestion: { enabled: !options.graphiql },
+      }),
+    ],
+    context: async ({ request, req }) => {
+      try {
+        return {
+          ...services,
+          viewer: await viewerFrom(request.headers.get("authorization") ?? undefined),
+          ip: clientIp(req),
+          device: request.headers.get("user-agent") ?? "",
+        };
+      } catch (error) {
+        // A bad token fails the whole request at the edge: 401, no operation runs.
+        if (error instanceof BeepError) {
+          throw new GraphQLError(error.message, {
+            extensions: { ...extensionsFor(error), http: { status: error.code === "UNAUTHENTICATED" ? 401 : 503 } },
+          });
+        }
+        throw error;
+      }
+    },
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const expiryTimers = new WeakMap<object, NodeJS.Timeout>();
+  useServer<Record<string, unknown>, { viewer?: Viewer }>(
+    {
+      onConnect: async (ctx) => {
+        try {
+          const viewer = await viewerFrom(ctx.connectionParams?.authorization);
+          ctx.extra.viewer = viewer;
+          if (viewer) {
+            // An open socket must not outlive its token: close it so the client refreshes and resumes.
+            const timer = setTimeout(
+              () => ctx.extra.socket.close(CLOSE_UNAUTHENTICATED, "Access token expired"),
+              Math.max(0, viewer.expiresAt.getTime() - Date.now()),
+            );
+            timer.unref();
+            expiryTimers.set(ctx.extra.socket, timer);
+          }
+          return true;
+        } catch (error) {
+          const code = error instanceof BeepError && error.code === "UNAUTHENTICATED" ? CLOSE_UNAUTHENTICATED : CloseCode.InternalServerError;
+          ctx.extra.socket.close(code, error instanceof BeepError ? error.message : "Internal error");
+          return false;
+        }
+      },
+      onClose: (ctx) => {
+        const timer = expiryTimers.get(ctx.extra.socket);
+        if (timer) clearTimeout(timer);
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const { schema, execute, subscribe, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+        });
+        let document: ReturnType<typeof parse>;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError("Syntax error", { extensions: { code: "GRAPHQL_PARSE_FAILED" } })];
+        }
+        const errors = validate(schema, document);
+        if (errors.length > 0) return errors;
+        const contextValue: GatewayContext = {
+          ...services,
+          viewer: ctx.extra.viewer,
+          ip: clientIp(ctx.extra.request),
+          device: ctx.extra.request.headers["user-agent"] ?? "",
+        };
+        return {
+          schema,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue,
+          rootValue: { execute, subscribe },
+        };
+      },
+      execute: (args) => (args.rootValue as { execute: typeof import("graphql").execute }).execute(args),
+      subscribe: (args) => (args.rootValue as { subscribe: typeof import("graphql").subscribe }).subscribe(args),
+      onError: (_ctx, _id, _payload, errors) => {
+        logger.debug({ errors: errors.map((e) => e.message) }, "subscription rejected");
+      },
+    },
+    wss,
+  );
+
+  return {
+    async handleHttp(req, res) {
+      await yoga.handleNodeRequestAndResponse(req, res, { req });
+    },
+    handleUpgrade(req, socket, head) {
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+    },
+    async close() {
+      for (const client of wss.clients) client.close(1001, "Server shutting down");
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { CLOSE_UNAUTHENTICATED, createGatewayServer, type GatewayServer } from "./gateway.server.ts";
+export { gatewayModule } from "./module.ts";

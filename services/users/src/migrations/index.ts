@@ -1,0 +1,10 @@
+import { outboxMigration } from "@beep/bus";
+import type { Migration } from "kysely";
+import * as identity from "./0001_identity.ts";
+import { USERS_SCHEMA } from "../users.schema-name.ts";
+
+/** The users schema's migrations, forward-only, applied in name order. */
+export const usersMigrations: Record<string, Migration> = {
+  "0001_identity": identity,
+  "0002_outbox": outboxMigration(USERS_SCHEMA),
+};

@@ -1,0 +1,62 @@
+import { createAccessTokenVerifier } from "@beep/auth";
+import { type Bus, OutboxRelay } from "@beep/bus";
+import type { BeepConfig } from "@beep/config";
+import { type DatabaseHandle, migrateSchema, serviceDatabase } from "@beep/db";
+import { defineModule } from "@beep/kernel";
+import type { ObservabilityRuntime } from "@beep/observability";
+import type { RpcRuntime } from "@beep/rpc";
+import { AccountRepository } from "./account.repository.ts";
+import { usersMigrations } from "./migrations/index.ts";
+import { PasswordHasher } from "./password-hasher.ts";
+import { SessionRepository } from "./session.repository.ts";
+import { SigningKeyRepository } from "./signing-key.repository.ts";
+import { TokenIssuer } from "./token-issuer.ts";
+import { UsersServiceDesc, usersRoutes } from "./users.routes.ts";
+import { USERS_SCHEMA } from "./users.schema-name.ts";
+import { UsersService } from "./users.service.ts";
+import type { UsersTables } from "./users.tables.ts";
+
+/** The `users` target: identities, sessions, tokens and profiles. */
+export const usersModule = defineModule({
+  name: "users",
+  deps: ["config", "observability", "db", "bus", "rpc"],
+  target: true,
+  async init(k) {
+    const config = k.get<BeepConfig>("config");
+    const { logger: loggerFor, metrics } = k.get<ObservabilityRuntime>("observability");
+    const logger = loggerFor("users");
+    const database = k.get<DatabaseHandle>("db");
+    const bus = k.get<Bus>("bus");
+
+    await migrateSchema(database.db, USERS_SCHEMA, usersMigrations, logger);
+    const db = serviceDatabase<UsersTables>(database.db, USERS_SCHEMA);
+    const tokens = new TokenIssuer(new SigningKeyRepository(db), config.auth);
+    await tokens.load();
+    const service = new UsersService({
+      db,
+      accounts: new AccountRepository(db),
+      sessions: new SessionRepository(db),
+      hasher: new PasswordHasher({
+        memoryKib: config.auth.argon2MemoryKib,
+        iterations: config.auth.argon2Iterations,
+        maxConcurrent: config.auth.maxConcurrentHashes,
+      }),
+      tokens,
+      // Why: users verifies tokens with its own keys in memory; no RPC to itself.
+      verifier: createAccessTokenVerifier({ ...config.auth, fetchJwks: async () => tokens.publicJwks() }),
+      logger,
+      refreshTokenTtlDays: config.auth.refreshTokenTtlDays,
+    });
+    k.get<RpcRuntime>("rpc").registry.service(UsersServiceDesc, usersRoutes(service));
+
+    const relay = new OutboxRelay({ db: database.db, schema: USERS_SCHEMA, bus, logger });
+    metrics.registerGauge("outbox_lag_seconds", "Age of the oldest unpublished event", ["schema"], async () => [
+      { labels: { schema: USERS_SCHEMA }, value: await relay.lagSeconds() },
+    ]);
+    return {
+      value: service,
+      start: () => relay.start(),
+      stop: () => relay.stop(),
+    };
+  },
+});

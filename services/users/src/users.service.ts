@@ -1,0 +1,248 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { AccessTokenVerifier } from "@beep/auth";
+import { writeOutbox } from "@beep/bus";
+import { BeepError } from "@beep/errors";
+import { newId } from "@beep/ids";
+import { audit, type Logger } from "@beep/observability";
+import type { Kysely } from "kysely";
+import type { AccountRepository, AccountRow, ProfileChanges } from "./account.repository.ts";
+import type { PasswordHasher } from "./password-hasher.ts";
+import type { SessionRepository } from "./session.repository.ts";
+import type { TokenIssuer } from "./token-issuer.ts";
+import { requireEmail, requirePassword, requireText, requireUsername } from "./user-input.ts";
+import { USERS_SCHEMA } from "./users.schema-name.ts";
+import type { UsersTables } from "./users.tables.ts";
+
+
+/** An account as its owner sees it (also the payload of `user.updated`). */
+export interface UserView {
+  id: string;
+  username: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  displayName: string;
+  bio: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Tokens handed out by sign-in and refresh. */
+export interface SessionTokensView {
+  accessToken: string;
+  accessTokenExpiresAt: string;
+  refreshToken: string;
+  refreshTokenExpiresAt: string;
+  user: UserView;
+}
+
+/** Payload of the `user.updated` event. */
+export interface UserUpdatedEvent {
+  user: UserView;
+}
+
+/** What UsersService needs. */
+export interface UsersServiceDeps {
+  db: Kysely<UsersTables>;
+  accounts: AccountRepository;
+  sessions: SessionRepository;
+  hasher: PasswordHasher;
+  tokens: TokenIssuer;
+  verifier: AccessTokenVerifier;
+  logger: Logger;
+  refreshTokenTtlDays: number;
+}
+
+const INVALID_CREDENTIALS = "Invalid email or password";
+
+function toView(row: AccountRow): UserView {
+  return {
+    id: String(row.id),
+    username: row.username,
+    email: row.email,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    displayName: row.display_name,
+    bio: row.bio,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}
+
+function hashRefreshToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+/** Identity rules: sign-up, sign-in, refresh rotation, profile. */
+export class UsersService {
+  constructor(private readonly deps: UsersServiceDeps) {}
+
+  /** Creates an account and emits `user.created`. */
+  async signUp(input: {
+    email: string;
+    username: string;
+    password: string;
+    firstName: string;
+    lastName: string;
+  }): Promise<UserView> {
+    const email = requireEmail(input.email);
+    const username = requireUsername(input.username);
+    const password = requirePassword(input.password);
+    const firstName = requireText("firstName", input.firstName, 64);
+    const lastName = requireText("lastName", input.lastName, 64);
+    const passwordHash = await this.deps.hasher.hash(password);
+    const id = newId();
+    const result = await this.deps.db.transaction().execute(async (trx) => {
+      const inserted = await this.deps.accounts.insert(trx, {
+        id,
+        email,
+        username,
+        password_hash: passwordHash,
+        first_name: firstName,
+        last_name: lastName,
+        display_name: "",
+        bio: "",
+      });
+      if (inserted.row) {
+        await writeOutbox(trx, USERS_SCHEMA, [{ type: "user.created", payload: { user: toView(inserted.row) } }]);
+      }
+      return inserted;
+    });
+    if (result.conflict) {
+      throw new BeepError("CONFLICT", `${result.conflict} is already taken`, { field: result.conflict });
+    }
+    const user = toView(result.row as AccountRow);
+    audit(this.deps.logger, { action: "USER_CREATED", actor: user.id, target: user.id, outcome: "success" });
+    return user;
+  }
+
+  /**
+   * Exchanges email + password for a new session. Unknown email and wrong
+   * password get the same error after the same hashing work.
+   */
+  async signIn(input: { email: string; password: string; device: string; ip: string }): Promise<SessionTokensView> {
+    const account = input.email.length <= 254 ? await this.deps.accounts.findByEmail(input.email.trim()) : undefined;
+    const passwordOk =
+      input.password.length > 0 && [...input.password].length <= 1024 && account
+        ? await this.deps.hasher.verify(account.password_hash, input.password)
+        : await this.deps.hasher.verifyNothing(input.password.slice(0, 1024));
+    if (!account || !passwordOk) {
+      audit(this.deps.logger, {
+        action: "SIGN_IN_FAILED",
+        actor: account ? String(account.id) : undefined,
+        outcome: "failure",
+        ip: input.ip,
+      });
+      throw new BeepError("UNAUTHENTICATED", INVALID_CREDENTIALS);
+    }
+    const sessionId = newId();
+    const refreshToken = randomBytes(32).toString("base64url");
+    const refreshExpiresAt = new Date(Date.now() + this.deps.refreshTokenTtlDays * 86_400_000);
+    await this.deps.sessions.create(
+      this.deps.db,
+      {
+        id: sessionId,
+        accountId: String(account.id),
+        device: input.device.slice(0, 256),
+        ip: input.ip.slice(0, 64),
+        expiresAt: refreshExpiresAt,
+      },
+      hashRefreshToken(refreshToken),
+    );
+    const access = await this.deps.tokens.signAccessToken(String(account.id), sessionId);
+    audit(this.deps.logger, { action: "SIGN_IN", actor: String(account.id), outcome: "success", ip: input.ip });
+    return {
+      accessToken: access.token,
+      accessTokenExpiresAt: access.expiresAt.toISOString(),
+      refreshToken,
+      refreshTokenExpiresAt: refreshExpiresAt.toISOString(),
+      user: toView(account),
+    };
+  }
+
+  /**
+   * Rotates a refresh token. Presenting a token that was already used means
+   * it leaked: the whole session (family) is revoked.
+   */
+  async refreshSession(refreshToken: string): Promise<SessionTokensView> {
+    const oldHash = hashRefreshToken(refreshToken);
+    const newToken = randomBytes(32).toString("base64url");
+    const outcome = await this.deps.db.transaction().execute(async (trx) => {
+      const found = await this.deps.sessions.findRefreshTokenForUpdate(trx, oldHash);
+      if (!found) return { error: "unknown" as const };
+      const { session } = found;
+      if (session.revoked_at || new Date(session.expires_at) <= new Date()) return { error: "ended" as const };
+      if (found.used_at) {
+        await this.deps.sessions.revoke(trx, String(session.id), "refresh_token_reuse");
+        await writeOutbox(trx, USERS_SCHEMA, [
+          {
+            type: "session.revoked",
+            payload: { userId: String(session.account_id), sessionId: String(session.id), reason: "refresh_token_reuse" },
+          },
+        ]);
+        return { error: "reused" as const, session };
+      }
+      await this.deps.sessions.rotate(trx, oldHash, hashRefreshToken(newToken), String(session.id));
+      const account = await this.deps.accounts.findById(String(session.account_id), trx);
+      return { session, account };
+    });
+    if ("error" in outcome) {
+      if (outcome.error === "reused") {
+        audit(this.deps.logger, {
+          action: "REFRESH_TOKEN_REUSE",
+          actor: String(outcome.session.account_id),
+          target: String(outcome.session.id),
+          outcome: "failure",
+        });
+      }
+      throw new BeepError("UNAUTHENTICATED", "Invalid refresh token");
+    }
+    if (!outcome.account) throw new BeepError("UNAUTHENTICATED", "Invalid refresh token");
+    const access = await this.deps.tokens.signAccessToken(String(outcome.account.id), String(outcome.session.id));
+    return {
+      accessToken: access.token,
+      accessTokenExpiresAt: access.expiresAt.toISOString(),
+      refreshToken: newToken,
+      refreshTokenExpiresAt: new Date(outcome.session.expires_at).toISOString(),
+      user: toView(outcome.account),
+    };
+  }
+
+  /** The account behind an access token. */
+  async me(accessToken: string | undefined): Promise<UserView> {
+    const userId = await this.authenticate(accessToken);
+    const account = await this.deps.accounts.findById(userId);
+    if (!account) throw new BeepError("UNAUTHENTICATED", "Account no longer exists");
+    return toView(account);
+  }
+
+  /** Changes the caller's profile and emits `user.updated` in the same transaction. */
+  async updateProfile(accessToken: string | undefined, input: ProfileChanges): Promise<UserView> {
+    const userId = await this.authenticate(accessToken);
+    const changes: ProfileChanges = {
+      ...(input.displayName !== undefined && { displayName: requireText("displayName", input.displayName, 64, 0) }),
+      ...(input.firstName !== undefined && { firstName: requireText("firstName", input.firstName, 64) }),
+      ...(input.lastName !== undefined && { lastName: requireText("lastName", input.lastName, 64) }),
+      ...(input.bio !== undefined && { bio: requireText("bio", input.bio, 190, 0) }),
+    };
+    const row = await this.deps.db.transaction().execute(async (trx) => {
+      const updated = await this.deps.accounts.updateProfile(trx, userId, changes);
+      if (!updated) return undefined;
+      const event: UserUpdatedEvent = { user: toView(updated) };
+      await writeOutbox(trx, USERS_SCHEMA, [{ type: "user.updated", payload: event }]);
+      return updated;
+    });
+    if (!row) throw new BeepError("UNAUTHENTICATED", "Account no longer exists");
+    return toView(row);
+  }
+
+  /** Public keys that verify access tokens. */
+  publicJwks(): ReturnType<TokenIssuer["publicJwks"]> {
+    return this.deps.tokens.publicJwks();
+  }
+
+  private async authenticate(accessToken: string | undefined): Promise<string> {
+    if (!accessToken) throw new BeepError("UNAUTHENTICATED", "Authentication required");
+    return (await this.deps.verifier.verify(accessToken)).userId;
+  }
+}

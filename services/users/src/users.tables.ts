@@ -1,0 +1,60 @@
+import type { ColumnType, Generated } from "kysely";
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+/** `users.accounts`: one row per Beep identity. */
+export interface AccountsTable {
+  id: string;
+  email: string;
+  /** Lower-cased email; unique. */
+  email_normalized: string;
+  username: string;
+  /** Lower-cased username; unique, so `Alice` and `alice` cannot both exist. */
+  username_normalized: string;
+  password_hash: string;
+  first_name: string;
+  last_name: string;
+  display_name: string;
+  bio: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** `users.sessions`: a signed-in device; one refresh-token family. */
+export interface SessionsTable {
+  id: string;
+  account_id: string;
+  device: string;
+  ip: string;
+  created_at: Timestamp;
+  last_used_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  revoked_reason: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** `users.refresh_tokens`: SHA-256 of each refresh token ever issued; a used one marks reuse. */
+export interface RefreshTokensTable {
+  token_hash: string;
+  session_id: string;
+  created_at: Timestamp;
+  used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+/** `users.signing_keys`: Ed25519 keys that sign access tokens; the newest active one signs. */
+export interface SigningKeysTable {
+  kid: string;
+  private_jwk: ColumnType<Record<string, unknown>, string, string>;
+  public_jwk: ColumnType<Record<string, unknown>, string, string>;
+  created_at: Timestamp;
+  retired_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  seq: Generated<number>;
+}
+
+/** The users schema as Kysely sees it. */
+export interface UsersTables {
+  accounts: AccountsTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  signing_keys: SigningKeysTable;
+}

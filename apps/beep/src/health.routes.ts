@@ -9,7 +9,11 @@ function sendJson(res: HttpResponse, status: number, body: unknown): void {
 }
 
 /** `/healthz` (alive), `/readyz` (every module started and reachable) and `/metrics` (Prometheus). */
-export function mountHealthRoutes(listener: HttpListener, kernel: Kernel, metrics: () => Metrics | undefined): void {
+export function mountHealthRoutes(
+  listener: HttpListener,
+  kernel: Kernel,
+  metrics: () => Metrics | undefined,
+): void {
   listener.route("/healthz", (_req, res) => {
     if (kernel.isAlive()) sendJson(res, 200, { status: "alive" });
     else sendJson(res, 503, { status: "failed" });

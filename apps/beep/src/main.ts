@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { parseArgs } from "node:util";
 import { resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { type BeepConfig, ConfigError, describeConfig, listConfigKeys, loadConfig } from "@beep/config";
-import { openDatabase, migrateSchema } from "@beep/db";
+import { migrateSchema, openDatabase } from "@beep/db";
 import { Kernel, KernelError } from "@beep/kernel";
 import { createLogger, type Metrics, type ObservabilityRuntime } from "@beep/observability";
 import { createHttpListener } from "@beep/rpc";
@@ -81,7 +81,9 @@ async function run(config: BeepConfig, targetFlag: string): Promise<void> {
     logger.info({ reason }, "stopping");
     stopping = (async () => {
       // Stop accepting and drain requests first, then stop modules in reverse order.
-      await listener.close(config.http.shutdownGraceMs).catch((error: unknown) => logger.error({ err: error }, "close listener"));
+      await listener
+        .close(config.http.shutdownGraceMs)
+        .catch((error: unknown) => logger.error({ err: error }, "close listener"));
       await kernel.stop();
       logger.info({ reason }, "stopped");
       logger.flush();
@@ -118,7 +120,12 @@ async function run(config: BeepConfig, targetFlag: string): Promise<void> {
   metrics = kernel.value<ObservabilityRuntime>("observability")?.metrics;
   const { url } = await listener.listen();
   logger.info(
-    { url, graphql: `${url}/graphql`, targets: [...targets], started_ms: Math.round(performance.now() - began) },
+    {
+      url,
+      graphql: `${url}/graphql`,
+      targets: [...targets],
+      started_ms: Math.round(performance.now() - began),
+    },
     `Beep is ready at ${url}/graphql`,
   );
 }
@@ -137,7 +144,15 @@ async function main(): Promise<void> {
   const [command, subcommand] = positionals;
   if (values["list-targets"]) {
     const kernel = new Kernel(
-      createModuleGraph(loadConfig({ env: {} }), createHttpListener({ host: "127.0.0.1", port: 0, logger: createLogger({ service: "beep", level: "silent" }) }), "beep"),
+      createModuleGraph(
+        loadConfig({ env: {} }),
+        createHttpListener({
+          host: "127.0.0.1",
+          port: 0,
+          logger: createLogger({ service: "beep", level: "silent" }),
+        }),
+        "beep",
+      ),
       createLogger({ service: "beep", level: "silent" }),
     );
     return void process.stdout.write(`${kernel.listTargets().join("\n")}\n`);

@@ -20,7 +20,11 @@ export const SERVICE_TARGETS = ["users", "gateway"] as const;
  * service module lists its dependencies; the kernel starts what the chosen
  * targets need, in order.
  */
-export function createModuleGraph(config: BeepConfig, listener: HttpListener, processName: string): ModuleDefinition[] {
+export function createModuleGraph(
+  config: BeepConfig,
+  listener: HttpListener,
+  processName: string,
+): ModuleDefinition[] {
   return [
     configModule(config),
     observabilityModule(config, processName),

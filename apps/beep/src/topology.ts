@@ -1,7 +1,8 @@
 /** `beep.users.v1.UsersService` → `users`: the target that serves a protobuf service. */
 export function targetOfService(serviceTypeName: string): string {
   const [root, target] = serviceTypeName.split(".");
-  if (root !== "beep" || !target) throw new Error(`service ${serviceTypeName} is not a beep.<target>.v1 service`);
+  if (root !== "beep" || !target)
+    throw new Error(`service ${serviceTypeName} is not a beep.<target>.v1 service`);
   return target;
 }
 

@@ -62,7 +62,9 @@ describe("access token verifier", () => {
       fetchJwks: async () => ({ keys: [key.jwk] }),
     });
     const claims = { sub: "1", sid: "s", iss: "beep", aud: "beep-api", iat: 1, exp: 4_000_000_000 };
-    await expect(verifier.verify(unsigned({ alg: "none", kid: "k1", typ: "at+jwt" }, claims))).rejects.toMatchObject({
+    await expect(
+      verifier.verify(unsigned({ alg: "none", kid: "k1", typ: "at+jwt" }, claims)),
+    ).rejects.toMatchObject({
       code: "UNAUTHENTICATED",
     });
     const hmacKey = new TextEncoder().encode(JSON.stringify(key.jwk));

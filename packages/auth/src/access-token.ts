@@ -1,5 +1,5 @@
 import { BeepError } from "@beep/errors";
-import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, jwtVerify } from "jose";
+import { createLocalJWKSet, type JSONWebKeySet, errors as joseErrors, jwtVerify } from "jose";
 
 /** The only signature algorithm Beep accepts; anything else (none, HS*, RS*) is refused before verification. */
 export const ACCESS_TOKEN_ALGORITHMS = ["EdDSA"] as const;
@@ -42,7 +42,9 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       .fetchJwks()
       .then((jwks) => {
         keySet = createLocalJWKSet(jwks);
-        knownKids = new Set(jwks.keys.map((key) => key.kid).filter((kid): kid is string => typeof kid === "string"));
+        knownKids = new Set(
+          jwks.keys.map((key) => key.kid).filter((kid): kid is string => typeof kid === "string"),
+        );
         lastFetch = Date.now();
       })
       .finally(() => {
@@ -69,13 +71,18 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
           typ: ACCESS_TOKEN_TYPE,
           requiredClaims: ["sub", "sid", "exp", "iat"],
         });
-        if (typeof payload.sub !== "string" || typeof payload.sid !== "string" || typeof payload.exp !== "number") {
+        if (
+          typeof payload.sub !== "string" ||
+          typeof payload.sid !== "string" ||
+          typeof payload.exp !== "number"
+        ) {
           throw new BeepError("UNAUTHENTICATED", "Invalid access token");
         }
         return { userId: payload.sub, sessionId: payload.sid, expiresAt: new Date(payload.exp * 1000) };
       } catch (error) {
         if (error instanceof BeepError) throw error;
-        if (error instanceof joseErrors.JWTExpired) throw new BeepError("UNAUTHENTICATED", "Access token expired");
+        if (error instanceof joseErrors.JWTExpired)
+          throw new BeepError("UNAUTHENTICATED", "Access token expired");
         throw new BeepError("UNAUTHENTICATED", "Invalid access token");
       }
     },

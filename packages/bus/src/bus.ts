@@ -8,6 +8,8 @@ export interface BusEvent<P = unknown> {
   occurredAt: string;
   /** JSON payload, owned by the emitting service. */
   payload: P;
+  /** W3C `traceparent` of the request that caused the event, so traces cross the bus (optional). */
+  traceparent?: string;
 }
 
 /** Stops a subscription or consumer; idempotent. */
@@ -29,16 +31,25 @@ export type FanoutHandler = (event: BusEvent) => void;
  * Guarantees:
  * - `publish` resolves once the bus has durably accepted the event.
  * - `consume` is at-least-once: each event is delivered to one member of the
- *   named group; it is redelivered until the handler resolves; order is the
- *   publish order per group, except for redeliveries. Consumers dedupe by id.
+ *   named group; it is redelivered (with backoff) until the handler resolves;
+ *   order is the publish order per group, except for redeliveries and across
+ *   members of a group working in parallel. Consumers dedupe by id
+ *   (`processOnce`). A group exists from its first `consume` on: it receives
+ *   events published after that, including those published while no member
+ *   runs (within the driver's retention; memory: the bus's lifetime). All
+ *   members of a group must pass the same patterns (the last one to start wins).
  * - `subscribe` is fan-out, at-most-once: every subscriber in every process
  *   sees events published after it subscribed; nothing is replayed.
  */
 export interface Bus {
+  /** Publishes one event; rejects if the bus did not accept it (the caller, e.g. the outbox relay, retries). */
   publish(event: BusEvent): Promise<void>;
+  /** Joins durable group `group`; resolves once the group exists, so later publishes reach it. */
   consume(group: string, patterns: string[], handler: DurableHandler): Promise<BusSubscription>;
+  /** Starts fan-out delivery; resolves once events published from now on will be seen. */
   subscribe(patterns: string[], handler: FanoutHandler): Promise<BusSubscription>;
   /** True when the driver can be shared by several processes (memory cannot). */
   readonly distributed: boolean;
+  /** Stops every consumer and subscription, waits for running handlers, then releases the connection. */
   close(): Promise<void>;
 }

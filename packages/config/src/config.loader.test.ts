@@ -43,7 +43,9 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ env: { BEEP_HTTP_PORT: "seventy" } })).toThrow(
       /http\.port \(environment BEEP_HTTP_PORT\)/,
     );
-    expect(() => loadConfig({ env: { BEEP_BUS_URL: "kafka://x" } })).toThrow(/bus\.url.*memory:\/\/, nats:\/\//s);
+    expect(() => loadConfig({ env: { BEEP_BUS_URL: "kafka://x" } })).toThrow(
+      /bus\.url.*memory:\/\/, nats:\/\//s,
+    );
   });
 
   it("refuses an unknown BEEP_ variable, which is usually a typo", () => {
@@ -67,7 +69,9 @@ describe("loadConfig", () => {
 
   it("reports an unreadable or malformed file clearly", () => {
     expect(() => loadConfig({ file: "/nonexistent/beep.yaml", env: {} })).toThrow(/cannot read config file/);
-    expect(() => loadConfig({ file: tempFile("bad.yaml", "http: [1, 2\n"), env: {} })).toThrow(/not valid YAML/);
+    expect(() => loadConfig({ file: tempFile("bad.yaml", "http: [1, 2\n"), env: {} })).toThrow(
+      /not valid YAML/,
+    );
   });
 });
 

@@ -88,7 +88,9 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     parsed = parseYaml(text);
   } catch (cause) {
-    throw new ConfigError(`config file ${file} is not valid YAML/JSON: ${(cause as Error).message}`, { cause });
+    throw new ConfigError(`config file ${file} is not valid YAML/JSON: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== "object" || Array.isArray(parsed)) {
@@ -130,7 +132,11 @@ export function loadConfig(sources: ConfigSources = {}): BeepConfig {
   }
   const result = configSchema.safeParse(raw);
   if (result.success) return result.data;
-  const secretPaths = new Set(listConfigKeys().filter((key) => key.secret).map((key) => key.path));
+  const secretPaths = new Set(
+    listConfigKeys()
+      .filter((key) => key.secret)
+      .map((key) => key.path),
+  );
   const lines = result.error.issues.map((issue) => {
     const path = issue.path.join(".");
     const from = origin.get(path) ?? (file ? `config file ${file}` : "input");
@@ -145,7 +151,8 @@ export function describeConfig(config: BeepConfig): string[] {
   return listConfigKeys().map((key) => {
     let value: unknown = config;
     for (const part of key.path.split(".")) value = (value as Record<string, unknown>)[part];
-    const shown = key.secret && value !== "" && value !== key.defaultValue ? "[secret]" : JSON.stringify(value);
+    const shown =
+      key.secret && value !== "" && value !== key.defaultValue ? "[secret]" : JSON.stringify(value);
     return `${key.path} = ${shown}`;
   });
 }

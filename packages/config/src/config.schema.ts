@@ -3,16 +3,9 @@ import { z } from "zod";
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
 const url = (schemes: string[]) =>
-  z
-    .string()
-    .refine((value) => schemes.some((scheme) => value.startsWith(`${scheme}://`)), {
-      message: `must start with one of ${schemes.map((scheme) => `${scheme}://`).join(", ")}`,
-    });
-// Environment variables are strings: "false" and "0" must mean false, not a truthy string.
-const boolean = z.preprocess(
-  (value) => (typeof value === "string" ? !["false", "0", "no", "off", ""].includes(value.toLowerCase()) : value),
-  z.boolean(),
-);
+  z.string().refine((value) => schemes.some((scheme) => value.startsWith(`${scheme}://`)), {
+    message: `must start with one of ${schemes.map((scheme) => `${scheme}://`).join(", ")}`,
+  });
 
 /**
  * The one configuration schema of Beep. Every leaf has a default and a doc
@@ -49,7 +42,11 @@ export const configSchema = z.strictObject({
       })
       .describe("PostgreSQL server URL; empty starts the embedded PostgreSQL under database.embeddedDir.")
       .meta({ secret: true }),
-    embeddedDir: z.string().min(1).default("./.beep/postgres").describe("Data directory of the embedded PostgreSQL."),
+    embeddedDir: z
+      .string()
+      .min(1)
+      .default("./.beep/postgres")
+      .describe("Data directory of the embedded PostgreSQL."),
     embeddedPort: port.default(54329).describe("Loopback port of the embedded PostgreSQL."),
     poolSize: positiveInt.max(200).default(10).describe("Connections per process in the PostgreSQL pool."),
   }),
@@ -57,6 +54,11 @@ export const configSchema = z.strictObject({
     url: url(["memory", "nats"])
       .default("memory://")
       .describe("Event bus: memory:// (one process only) or nats://host:4222 (JetStream)."),
+    prefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,31}$/, "must be lower-case letters, digits or _, starting with a letter")
+      .default("beep")
+      .describe("NATS subject and stream namespace; deployments sharing one NATS use different ones."),
   }),
   blob: z.strictObject({
     url: url(["file", "s3"])
@@ -80,9 +82,12 @@ export const configSchema = z.strictObject({
     peers: z
       .string()
       .default("")
-      .refine((value) => value === "" || /^([a-z]+=https?:\/\/[^,\s]+)(,[a-z]+=https?:\/\/[^,\s]+)*$/.test(value), {
-        message: "must be a comma list of target=http://host:port",
-      })
+      .refine(
+        (value) => value === "" || /^([a-z]+=https?:\/\/[^,\s]+)(,[a-z]+=https?:\/\/[^,\s]+)*$/.test(value),
+        {
+          message: "must be a comma list of target=http://host:port",
+        },
+      )
       .describe("Where targets not in this process listen: users=http://users:4000,gateway=http://gw:4000."),
     timeoutMs: positiveInt.default(5_000).describe("Default deadline of one RPC call."),
   }),

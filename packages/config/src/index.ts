@@ -1,6 +1,6 @@
 export {
-  type ConfigKey,
   ConfigError,
+  type ConfigKey,
   type ConfigSources,
   describeConfig,
   listConfigKeys,

@@ -42,6 +42,11 @@ export interface DatabaseHandle {
   readonly mode: "server" | "embedded";
   /** Connection URL with the password replaced by `***`: safe to log. */
   readonly url: string;
+  /**
+   * Client settings for a dedicated connection outside the pool (LISTEN/NOTIFY).
+   * Holds the password: never log it.
+   */
+  dedicatedConnection(): pg.ClientConfig;
   /** Live pool counters (read on every access). */
   readonly poolStats: PoolStats;
   /** Closes the pool, then stops the embedded server if there is one. Safe to call twice. */
@@ -104,6 +109,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     db,
     mode,
     url,
+    dedicatedConnection: () => ({ connectionString: connectionUrl }),
     get poolStats(): PoolStats {
       return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
     },

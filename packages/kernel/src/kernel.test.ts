@@ -21,7 +21,12 @@ function recordingGraph(events: string[], failing?: string): ModuleDefinition[] 
         };
       },
     });
-  return [mod("db", []), mod("bus", []), mod("users", ["db", "bus"], true), mod("gateway", ["users", "bus"], true)];
+  return [
+    mod("db", []),
+    mod("bus", []),
+    mod("users", ["db", "bus"], true),
+    mod("gateway", ["users", "bus"], true),
+  ];
 }
 
 describe("Kernel", () => {
@@ -30,7 +35,9 @@ describe("Kernel", () => {
     expect(kernel.listTargets()).toEqual(["all", "gateway", "users"]);
     expect([...kernel.resolveTargets("all")].sort()).toEqual(["gateway", "users"]);
     expect([...kernel.resolveTargets("users, gateway")].sort()).toEqual(["gateway", "users"]);
-    expect(() => kernel.resolveTargets("user")).toThrow(/unknown target "user"; valid targets: all, gateway, users/);
+    expect(() => kernel.resolveTargets("user")).toThrow(
+      /unknown target "user"; valid targets: all, gateway, users/,
+    );
     expect(() => kernel.resolveTargets("db")).toThrow(/unknown target "db"/);
   });
 
@@ -38,7 +45,13 @@ describe("Kernel", () => {
     const events: string[] = [];
     const kernel = new Kernel(recordingGraph(events), logger);
     await kernel.start(kernel.resolveTargets("users"));
-    expect(events).toEqual(["start db", "start bus", "users sees db-value", "users sees bus-value", "start users"]);
+    expect(events).toEqual([
+      "start db",
+      "start bus",
+      "users sees db-value",
+      "users sees bus-value",
+      "start users",
+    ]);
     expect(await kernel.readiness()).toEqual([]);
     events.length = 0;
     await kernel.stop();
@@ -49,7 +62,9 @@ describe("Kernel", () => {
   it("stops what started when one module fails to start", async () => {
     const events: string[] = [];
     const kernel = new Kernel(recordingGraph(events, "gateway"), logger);
-    await expect(kernel.start(kernel.resolveTargets("all"))).rejects.toThrow(/module gateway failed to start/);
+    await expect(kernel.start(kernel.resolveTargets("all"))).rejects.toThrow(
+      /module gateway failed to start/,
+    );
     expect(events.filter((e) => e.startsWith("stop"))).toEqual(["stop users", "stop bus", "stop db"]);
     expect(kernel.isAlive()).toBe(false);
   });

@@ -30,12 +30,14 @@ export class Kernel {
     private readonly logger: Logger,
   ) {
     for (const definition of definitions) {
-      if (this.modules.has(definition.name)) throw new KernelError(`module ${definition.name} is declared twice`);
+      if (this.modules.has(definition.name))
+        throw new KernelError(`module ${definition.name} is declared twice`);
       this.modules.set(definition.name, definition);
     }
     for (const definition of definitions) {
       for (const dep of definition.deps) {
-        if (!this.modules.has(dep)) throw new KernelError(`module ${definition.name} depends on unknown module ${dep}`);
+        if (!this.modules.has(dep))
+          throw new KernelError(`module ${definition.name} depends on unknown module ${dep}`);
       }
     }
     this.topologicalOrder([...this.modules.keys()]);
@@ -57,7 +59,8 @@ export class Kernel {
     const valid = this.listTargets();
     const targets = new Set<string>();
     for (const name of requested) {
-      if (!valid.includes(name)) throw new KernelError(`unknown target "${name}"; valid targets: ${valid.join(", ")}`);
+      if (!valid.includes(name))
+        throw new KernelError(`unknown target "${name}"; valid targets: ${valid.join(", ")}`);
       if (name === ALL_TARGET) for (const t of valid.slice(1)) targets.add(t);
       else targets.add(name);
     }
@@ -101,17 +104,24 @@ export class Kernel {
         await instance.start?.();
         values.set(name, instance.value);
       } catch (cause) {
-        const error = new KernelError(`module ${name} failed to start: ${(cause as Error).message}`, { cause });
+        const error = new KernelError(`module ${name} failed to start: ${(cause as Error).message}`, {
+          cause,
+        });
         this.logger.error({ module: name, err: cause }, "module failed to start");
         this.phase = "failed";
         await this.stopStarted();
         throw error;
       }
-      this.logger.debug({ module: name, duration_ms: Math.round(performance.now() - began) }, "module started");
+      this.logger.debug(
+        { module: name, duration_ms: Math.round(performance.now() - began) },
+        "module started",
+      );
     }
     if (this.failure) {
       await this.stop();
-      throw new KernelError(`a module failed during start-up: ${this.failure.message}`, { cause: this.failure });
+      throw new KernelError(`a module failed during start-up: ${this.failure.message}`, {
+        cause: this.failure,
+      });
     }
     this.phase = "running";
   }
@@ -192,7 +202,8 @@ export class Kernel {
     const visit = (name: string, path: string[]): void => {
       const seen = state.get(name);
       if (seen === "done") return;
-      if (seen === "visiting") throw new KernelError(`module dependency cycle: ${[...path, name].join(" -> ")}`);
+      if (seen === "visiting")
+        throw new KernelError(`module dependency cycle: ${[...path, name].join(" -> ")}`);
       state.set(name, "visiting");
       for (const dep of this.definition(name).deps) visit(dep, [...path, name]);
       state.set(name, "done");

@@ -18,6 +18,7 @@ export {
   type MetricsOptions,
   type RpcObservation,
 } from "./metrics.ts";
+export type { ObservabilityRuntime } from "./runtime.ts";
 export {
   setupTracing,
   type TraceExporterKind,
@@ -25,4 +26,3 @@ export {
   type TracingOptions,
   withSpan,
 } from "./tracing.ts";
-export type { ObservabilityRuntime } from "./runtime.ts";

@@ -5,7 +5,9 @@
  */
 export class BoundedQueue<T> implements AsyncIterableIterator<T> {
   private readonly items: T[] = [];
-  private waiter: { resolve: (result: IteratorResult<T>) => void; reject: (error: Error) => void } | undefined;
+  private waiter:
+    | { resolve: (result: IteratorResult<T>) => void; reject: (error: Error) => void }
+    | undefined;
   private ended = false;
   private failure: Error | undefined;
 

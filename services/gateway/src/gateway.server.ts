@@ -4,14 +4,14 @@ import { type AccessTokenVerifier, parseBearer } from "@beep/auth";
 import { BeepError } from "@beep/errors";
 import type { Logger } from "@beep/observability";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
-import { GraphQLError } from "graphql";
+import { GraphQLError, type ValidationContext } from "graphql";
 import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import type { GatewayContext, GatewayServices, Viewer } from "./gateway.context.ts";
-import { createErrorMasker, extensionsFor } from "./gateway-errors.ts";
 import { createGatewaySchema } from "./gateway.schema.ts";
+import { createErrorMasker, extensionsFor } from "./gateway-errors.ts";
 
 /** GraphQL limits from the `graphql.*` configuration. */
 export interface GraphqlLimits {
@@ -31,6 +31,22 @@ export interface GatewayServerOptions {
   /** GraphiQL at GET /graphql; development only. */
   graphiql: boolean;
 }
+
+/**
+ * How an over-limit document is refused: reported as a validation error (HTTP 400, nothing runs)
+ * with the stable code LIMIT_EXCEEDED, instead of armor's default thrown "Syntax Error".
+ */
+const limitRejection = {
+  propagateOnRejection: false,
+  onReject: [
+    (context: ValidationContext | null, error: GraphQLError) =>
+      context?.reportError(
+        new GraphQLError(error.message.replace(/^Syntax Error: /, ""), {
+          extensions: { code: "LIMIT_EXCEEDED" },
+        }),
+      ),
+  ],
+};
 
 /** WebSocket close code for a missing, invalid or expired token (api.md). */
 export const CLOSE_UNAUTHENTICATED = 4401;
@@ -67,11 +83,16 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     logging: false,
     plugins: [
       EnvelopArmorPlugin({
-        maxDepth: { n: limits.maxDepth, flattenFragments: true },
-        maxAliases: { n: limits.maxAliases },
-        costLimit: { maxCost: limits.maxCost },
-        maxTokens: { n: limits.maxTokens },
-        maxDirectives: { n: limits.maxDirectives },
+        maxDepth: {
+          n: limits.maxDepth,
+          flattenFragments: true,
+          ignoreIntrospection: false,
+          ...limitRejection,
+        },
+        maxAliases: { n: limits.maxAliases, ...limitRejection },
+        costLimit: { maxCost: limits.maxCost, ...limitRejection },
+        maxTokens: { n: limits.maxTokens, ...limitRejection },
+        maxDirectives: { n: limits.maxDirectives, ...limitRejection },
         blockFieldSuggestion: { enabled: !options.graphiql },
       }),
     ],
@@ -87,7 +108,10 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         // A bad token fails the whole request at the edge: 401, no operation runs.
         if (error instanceof BeepError) {
           throw new GraphQLError(error.message, {
-            extensions: { ...extensionsFor(error), http: { status: error.code === "UNAUTHENTICATED" ? 401 : 503 } },
+            extensions: {
+              ...extensionsFor(error),
+              http: { status: error.code === "UNAUTHENTICATED" ? 401 : 503 },
+            },
           });
         }
         throw error;
@@ -114,7 +138,10 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
           }
           return true;
         } catch (error) {
-          const code = error instanceof BeepError && error.code === "UNAUTHENTICATED" ? CLOSE_UNAUTHENTICATED : CloseCode.InternalServerError;
+          const code =
+            error instanceof BeepError && error.code === "UNAUTHENTICATED"
+              ? CLOSE_UNAUTHENTICATED
+              : CloseCode.InternalServerError;
           ctx.extra.socket.close(code, error instanceof BeepError ? error.message : "Internal error");
           return false;
         }
@@ -134,7 +161,11 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         try {
           document = parse(payload.query);
         } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError("Syntax error", { extensions: { code: "GRAPHQL_PARSE_FAILED" } })];
+          return [
+            error instanceof GraphQLError
+              ? error
+              : new GraphQLError("Syntax error", { extensions: { code: "GRAPHQL_PARSE_FAILED" } }),
+          ];
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
@@ -154,7 +185,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         };
       },
       execute: (args) => (args.rootValue as { execute: typeof import("graphql").execute }).execute(args),
-      subscribe: (args) => (args.rootValue as { subscribe: typeof import("graphql").subscribe }).subscribe(args),
+      subscribe: (args) =>
+        (args.rootValue as { subscribe: typeof import("graphql").subscribe }).subscribe(args),
       onError: (_ctx, _id, _payload, errors) => {
         logger.debug({ errors: errors.map((e) => e.message) }, "subscription rejected");
       },
@@ -164,7 +196,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
 
   return {
     async handleHttp(req, res) {
-      await yoga.handleNodeRequestAndResponse(req, res, { req });
+      // The yoga instance is a Node request listener: it parses, executes and writes the response.
+      await yoga(req, res, { req });
     },
     handleUpgrade(req, socket, head) {
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));

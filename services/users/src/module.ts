@@ -49,10 +49,20 @@ export const usersModule = defineModule({
     });
     k.get<RpcRuntime>("rpc").registry.service(UsersServiceDesc, usersRoutes(service));
 
-    const relay = new OutboxRelay({ db: database.db, schema: USERS_SCHEMA, bus, logger });
-    metrics.registerGauge("outbox_lag_seconds", "Age of the oldest unpublished event", ["schema"], async () => [
-      { labels: { schema: USERS_SCHEMA }, value: await relay.lagSeconds() },
-    ]);
+    const relay = new OutboxRelay({
+      db: database.db,
+      schema: USERS_SCHEMA,
+      bus,
+      logger,
+      // Why: NOTIFY wakes the relay at commit; without it events wait for the next poll.
+      listen: database.dedicatedConnection(),
+    });
+    metrics.registerGauge(
+      "outbox_lag_seconds",
+      "Age of the oldest unpublished event",
+      ["schema"],
+      async () => [{ labels: { schema: USERS_SCHEMA }, value: await relay.lagSeconds() }],
+    );
     return {
       value: service,
       start: () => relay.start(),

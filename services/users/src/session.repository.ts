@@ -10,23 +10,27 @@ type Db = Kysely<UsersTables> | Transaction<UsersTables>;
 export class SessionRepository {
   constructor(private readonly db: Kysely<UsersTables>) {}
 
-  /** Creates a session with its first refresh token. */
-  async create(
-    trx: Db,
+  /** Creates a session with its first refresh token, atomically. */
+  create(
     session: { id: string; accountId: string; device: string; ip: string; expiresAt: Date },
     refreshTokenHash: string,
   ): Promise<void> {
-    await trx
-      .insertInto("sessions")
-      .values({
-        id: session.id,
-        account_id: session.accountId,
-        device: session.device,
-        ip: session.ip,
-        expires_at: session.expiresAt,
-      })
-      .execute();
-    await trx.insertInto("refresh_tokens").values({ token_hash: refreshTokenHash, session_id: session.id }).execute();
+    return this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto("sessions")
+        .values({
+          id: session.id,
+          account_id: session.accountId,
+          device: session.device,
+          ip: session.ip,
+          expires_at: session.expiresAt,
+        })
+        .execute();
+      await trx
+        .insertInto("refresh_tokens")
+        .values({ token_hash: refreshTokenHash, session_id: session.id })
+        .execute();
+    });
   }
 
   /** The refresh token and its session, locked for rotation. */
@@ -51,7 +55,11 @@ export class SessionRepository {
 
   /** Marks a token used and stores its successor. */
   async rotate(trx: Db, oldHash: string, newHash: string, sessionId: string): Promise<void> {
-    await trx.updateTable("refresh_tokens").set({ used_at: new Date() }).where("token_hash", "=", oldHash).execute();
+    await trx
+      .updateTable("refresh_tokens")
+      .set({ used_at: new Date() })
+      .where("token_hash", "=", oldHash)
+      .execute();
     await trx.insertInto("refresh_tokens").values({ token_hash: newHash, session_id: sessionId }).execute();
     await trx.updateTable("sessions").set({ last_used_at: new Date() }).where("id", "=", sessionId).execute();
   }

@@ -33,7 +33,11 @@ export class SigningKeyRepository {
   async insert(key: Omit<StoredSigningKey, "createdAt">): Promise<void> {
     await this.db
       .insertInto("signing_keys")
-      .values({ kid: key.kid, private_jwk: JSON.stringify(key.privateJwk), public_jwk: JSON.stringify(key.publicJwk) })
+      .values({
+        kid: key.kid,
+        private_jwk: JSON.stringify(key.privateJwk),
+        public_jwk: JSON.stringify(key.publicJwk),
+      })
       .execute();
   }
 }

@@ -38,9 +38,11 @@ function chars(value: string): number {
 export function requireText(field: string, value: string, max: number, min = 1): string {
   const text = value.normalize("NFC").trim();
   if (chars(text) < min) throw new BeepError("BAD_USER_INPUT", `${field} is required`, { field });
-  if (chars(text) > max) throw new BeepError("BAD_USER_INPUT", `${field} must be at most ${max} characters`, { field });
+  if (chars(text) > max)
+    throw new BeepError("BAD_USER_INPUT", `${field} must be at most ${max} characters`, { field });
   // Control characters break rendering and logs; none belong in names.
-  if (/\p{Cc}/u.test(text)) throw new BeepError("BAD_USER_INPUT", `${field} contains control characters`, { field });
+  if (/\p{Cc}/u.test(text))
+    throw new BeepError("BAD_USER_INPUT", `${field} contains control characters`, { field });
   return text;
 }
 
@@ -56,7 +58,12 @@ export function requireEmail(value: string): string {
 /** A username: 2–32 letters, digits, `_` or `.`, not starting/ending with `.` nor holding `..`. */
 export function requireUsername(value: string): string {
   const username = value.trim();
-  if (!USERNAME.test(username) || username.startsWith(".") || username.endsWith(".") || username.includes("..")) {
+  if (
+    !USERNAME.test(username) ||
+    username.startsWith(".") ||
+    username.endsWith(".") ||
+    username.includes("..")
+  ) {
     throw new BeepError(
       "BAD_USER_INPUT",
       "username must be 2–32 letters, digits, _ or . (no leading, trailing or double dots)",

@@ -13,7 +13,6 @@ import { requireEmail, requirePassword, requireText, requireUsername } from "./u
 import { USERS_SCHEMA } from "./users.schema-name.ts";
 import type { UsersTables } from "./users.tables.ts";
 
-
 /** An account as its owner sees it (also the payload of `user.updated`). */
 export interface UserView {
   id: string;
@@ -104,7 +103,9 @@ export class UsersService {
         bio: "",
       });
       if (inserted.row) {
-        await writeOutbox(trx, USERS_SCHEMA, [{ type: "user.created", payload: { user: toView(inserted.row) } }]);
+        await writeOutbox(trx, USERS_SCHEMA, [
+          { type: "user.created", payload: { user: toView(inserted.row) } },
+        ]);
       }
       return inserted;
     });
@@ -120,8 +121,14 @@ export class UsersService {
    * Exchanges email + password for a new session. Unknown email and wrong
    * password get the same error after the same hashing work.
    */
-  async signIn(input: { email: string; password: string; device: string; ip: string }): Promise<SessionTokensView> {
-    const account = input.email.length <= 254 ? await this.deps.accounts.findByEmail(input.email.trim()) : undefined;
+  async signIn(input: {
+    email: string;
+    password: string;
+    device: string;
+    ip: string;
+  }): Promise<SessionTokensView> {
+    const account =
+      input.email.length <= 254 ? await this.deps.accounts.findByEmail(input.email.trim()) : undefined;
     const passwordOk =
       input.password.length > 0 && [...input.password].length <= 1024 && account
         ? await this.deps.hasher.verify(account.password_hash, input.password)
@@ -139,7 +146,6 @@ export class UsersService {
     const refreshToken = randomBytes(32).toString("base64url");
     const refreshExpiresAt = new Date(Date.now() + this.deps.refreshTokenTtlDays * 86_400_000);
     await this.deps.sessions.create(
-      this.deps.db,
       {
         id: sessionId,
         accountId: String(account.id),
@@ -150,7 +156,12 @@ export class UsersService {
       hashRefreshToken(refreshToken),
     );
     const access = await this.deps.tokens.signAccessToken(String(account.id), sessionId);
-    audit(this.deps.logger, { action: "SIGN_IN", actor: String(account.id), outcome: "success", ip: input.ip });
+    audit(this.deps.logger, {
+      action: "SIGN_IN",
+      actor: String(account.id),
+      outcome: "success",
+      ip: input.ip,
+    });
     return {
       accessToken: access.token,
       accessTokenExpiresAt: access.expiresAt.toISOString(),
@@ -171,13 +182,18 @@ export class UsersService {
       const found = await this.deps.sessions.findRefreshTokenForUpdate(trx, oldHash);
       if (!found) return { error: "unknown" as const };
       const { session } = found;
-      if (session.revoked_at || new Date(session.expires_at) <= new Date()) return { error: "ended" as const };
+      if (session.revoked_at || new Date(session.expires_at) <= new Date())
+        return { error: "ended" as const };
       if (found.used_at) {
         await this.deps.sessions.revoke(trx, String(session.id), "refresh_token_reuse");
         await writeOutbox(trx, USERS_SCHEMA, [
           {
             type: "session.revoked",
-            payload: { userId: String(session.account_id), sessionId: String(session.id), reason: "refresh_token_reuse" },
+            payload: {
+              userId: String(session.account_id),
+              sessionId: String(session.id),
+              reason: "refresh_token_reuse",
+            },
           },
         ]);
         return { error: "reused" as const, session };
@@ -198,7 +214,10 @@ export class UsersService {
       throw new BeepError("UNAUTHENTICATED", "Invalid refresh token");
     }
     if (!outcome.account) throw new BeepError("UNAUTHENTICATED", "Invalid refresh token");
-    const access = await this.deps.tokens.signAccessToken(String(outcome.account.id), String(outcome.session.id));
+    const access = await this.deps.tokens.signAccessToken(
+      String(outcome.account.id),
+      String(outcome.session.id),
+    );
     return {
       accessToken: access.token,
       accessTokenExpiresAt: access.expiresAt.toISOString(),
@@ -220,7 +239,9 @@ export class UsersService {
   async updateProfile(accessToken: string | undefined, input: ProfileChanges): Promise<UserView> {
     const userId = await this.authenticate(accessToken);
     const changes: ProfileChanges = {
-      ...(input.displayName !== undefined && { displayName: requireText("displayName", input.displayName, 64, 0) }),
+      ...(input.displayName !== undefined && {
+        displayName: requireText("displayName", input.displayName, 64, 0),
+      }),
       ...(input.firstName !== undefined && { firstName: requireText("firstName", input.firstName, 64) }),
       ...(input.lastName !== undefined && { lastName: requireText("lastName", input.lastName, 64) }),
       ...(input.bio !== undefined && { bio: requireText("bio", input.bio, 190, 0) }),

@@ -103,7 +103,11 @@ export function busModule(config: BeepConfig, allTargets: readonly string[]) {
         );
       }
       const logger = k.get<ObservabilityRuntime>("observability").logger("bus");
-      const bus = await openBus(config.bus.url, { logger, name: [...k.targets].sort().join("-") });
+      const bus = await openBus(config.bus.url, {
+        logger,
+        name: [...k.targets].sort().join("-"),
+        prefix: config.bus.prefix,
+      });
       return { value: bus, stop: () => bus.close() };
     },
   });

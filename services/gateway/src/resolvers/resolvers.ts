@@ -17,12 +17,15 @@ type Args<T> = { input: T };
 /** Resolvers of the public schema: translate GraphQL to service calls and back; no rules here. */
 export const resolvers = {
   Query: {
-    me: (_root: unknown, _args: unknown, context: GatewayContext) => context.users.getMe({}, asViewer(context)),
+    me: (_root: unknown, _args: unknown, context: GatewayContext) =>
+      context.users.getMe({}, asViewer(context)),
   },
   Mutation: {
     signUp: (
       _root: unknown,
-      { input }: Args<{ email: string; username: string; password: string; firstName: string; lastName: string }>,
+      {
+        input,
+      }: Args<{ email: string; username: string; password: string; firstName: string; lastName: string }>,
       context: GatewayContext,
     ) => context.users.signUp(input),
     signIn: (_root: unknown, { input }: Args<{ email: string; password: string }>, context: GatewayContext) =>
@@ -31,11 +34,20 @@ export const resolvers = {
       context.users.refreshSession(input),
     updateProfile: async (
       _root: unknown,
-      { input }: Args<{ displayName?: string | null; firstName?: string | null; lastName?: string | null; bio?: string | null }>,
+      {
+        input,
+      }: Args<{
+        displayName?: string | null;
+        firstName?: string | null;
+        lastName?: string | null;
+        bio?: string | null;
+      }>,
       context: GatewayContext,
     ) => {
       // GraphQL null means "leave unchanged" here, like a missing field.
-      const changes = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== null && value !== undefined));
+      const changes = Object.fromEntries(
+        Object.entries(input).filter(([, value]) => value !== null && value !== undefined),
+      );
       return { user: await context.users.updateProfile(changes, asViewer(context)) };
     },
   },

@@ -39,7 +39,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn("used_at", "timestamptz")
     .execute();
-  await db.schema.createIndex("refresh_tokens_session_idx").on("refresh_tokens").column("session_id").execute();
+  await db.schema
+    .createIndex("refresh_tokens_session_idx")
+    .on("refresh_tokens")
+    .column("session_id")
+    .execute();
 
   await db.schema
     .createTable("signing_keys")

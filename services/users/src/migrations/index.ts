@@ -1,7 +1,7 @@
 import { outboxMigration } from "@beep/bus";
 import type { Migration } from "kysely";
-import * as identity from "./0001_identity.ts";
 import { USERS_SCHEMA } from "../users.schema-name.ts";
+import * as identity from "./0001_identity.ts";
 
 /** The users schema's migrations, forward-only, applied in name order. */
 export const usersMigrations: Record<string, Migration> = {

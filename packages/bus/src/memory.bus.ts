@@ -1,0 +1,207 @@
+import type { Logger } from "@beep/observability";
+import type { Bus, BusEvent, BusSubscription, DurableHandler, FanoutHandler } from "./bus.ts";
+import {
+  assertEventType,
+  assertGroup,
+  assertPatterns,
+  matchesPattern,
+  redeliveryDelayMs,
+} from "./subject-pattern.ts";
+
+interface Member {
+  handler: DurableHandler;
+  busy: boolean;
+  closed: boolean;
+  inflight: Promise<void>;
+}
+
+interface Pending {
+  event: BusEvent;
+  attempt: number;
+}
+
+interface Fanout {
+  patterns: string[];
+  handler: FanoutHandler;
+  closed: boolean;
+}
+
+// Events are copied through JSON on publish so handlers never share objects
+// with the publisher, exactly as with a networked driver.
+function clone(event: BusEvent): BusEvent {
+  return JSON.parse(JSON.stringify(event)) as BusEvent;
+}
+
+/** One durable group: a queue that outlives its members, handed out round-robin to idle members. */
+class MemoryGroup {
+  patterns: string[] = [];
+  readonly members: Member[] = [];
+  private readonly queue: Pending[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private next = 0;
+
+  constructor(
+    private readonly name: string,
+    private readonly logger: Logger,
+  ) {}
+
+  enqueue(item: Pending, front = false): void {
+    if (front) this.queue.unshift(item);
+    else this.queue.push(item);
+    queueMicrotask(() => this.pump());
+  }
+
+  pump(): void {
+    while (this.queue.length > 0) {
+      const member = this.idleMember();
+      if (!member) return;
+      this.run(member, this.queue.shift()!);
+    }
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private idleMember(): Member | undefined {
+    for (let i = 0; i < this.members.length; i++) {
+      const member = this.members[(this.next + i) % this.members.length]!;
+      if (!member.busy && !member.closed) {
+        this.next = (this.next + i + 1) % this.members.length;
+        return member;
+      }
+    }
+    return undefined;
+  }
+
+  private run(member: Member, item: Pending): void {
+    member.busy = true;
+    member.inflight = (async () => {
+      try {
+        await member.handler(item.event);
+      } catch (err) {
+        const delay = redeliveryDelayMs(item.attempt);
+        this.logger.warn(
+          {
+            err,
+            group: this.name,
+            eventId: item.event.id,
+            type: item.event.type,
+            attempt: item.attempt,
+            delay,
+          },
+          "bus handler failed; event will be redelivered",
+        );
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          this.enqueue({ event: item.event, attempt: item.attempt + 1 }, true);
+        }, delay);
+        this.timers.add(timer);
+      } finally {
+        member.busy = false;
+        queueMicrotask(() => this.pump());
+      }
+    })();
+  }
+}
+
+/**
+ * In-process bus (`memory://`). Same semantics as the NATS driver within one
+ * process; groups live as long as the bus. Not shareable across processes.
+ */
+export class MemoryBus implements Bus {
+  /** Memory cannot span processes. */
+  readonly distributed = false;
+  private readonly groups = new Map<string, MemoryGroup>();
+  private readonly fanouts = new Set<Fanout>();
+  private closed = false;
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Enqueues for every matching group and schedules fan-out delivery; never blocks on handlers. */
+  async publish(event: BusEvent): Promise<void> {
+    this.assertOpen();
+    assertEventType(event.type);
+    const copy = clone(event);
+    for (const group of this.groups.values()) {
+      if (group.patterns.some((p) => matchesPattern(p, copy.type)))
+        group.enqueue({ event: copy, attempt: 1 });
+    }
+    for (const fanout of this.fanouts) {
+      if (!fanout.patterns.some((p) => matchesPattern(p, copy.type))) continue;
+      setImmediate(() => {
+        if (fanout.closed) return;
+        // Promise.resolve().then() catches both a sync throw and an async handler's rejection.
+        Promise.resolve()
+          .then(() => fanout.handler(clone(copy)))
+          .catch((err: unknown) =>
+            this.logger.error(
+              { err, eventId: copy.id, type: copy.type },
+              "bus fan-out handler failed; dropped",
+            ),
+          );
+      });
+    }
+  }
+
+  /** Joins (or creates) group `group`; the group keeps queueing while it has no members. */
+  async consume(group: string, patterns: string[], handler: DurableHandler): Promise<BusSubscription> {
+    this.assertOpen();
+    assertGroup(group);
+    assertPatterns(patterns);
+    let g = this.groups.get(group);
+    if (!g) {
+      g = new MemoryGroup(group, this.logger);
+      this.groups.set(group, g);
+    }
+    g.patterns = [...patterns];
+    const member: Member = { handler, busy: false, closed: false, inflight: Promise.resolve() };
+    g.members.push(member);
+    g.pump();
+    const owner = g;
+    return {
+      close: async () => {
+        member.closed = true;
+        const i = owner.members.indexOf(member);
+        if (i >= 0) owner.members.splice(i, 1);
+        await member.inflight;
+      },
+    };
+  }
+
+  /** Registers a fan-out subscriber for events published from now on. */
+  async subscribe(patterns: string[], handler: FanoutHandler): Promise<BusSubscription> {
+    this.assertOpen();
+    assertPatterns(patterns);
+    const fanout: Fanout = { patterns: [...patterns], handler, closed: false };
+    this.fanouts.add(fanout);
+    return {
+      close: async () => {
+        fanout.closed = true;
+        this.fanouts.delete(fanout);
+      },
+    };
+  }
+
+  /** Stops all delivery and waits for running handlers. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const f of this.fanouts) f.closed = true;
+    this.fanouts.clear();
+    const inflight: Promise<void>[] = [];
+    for (const g of this.groups.values()) {
+      g.stop();
+      for (const m of g.members) {
+        m.closed = true;
+        inflight.push(m.inflight);
+      }
+    }
+    await Promise.all(inflight);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error("memory bus is closed");
+  }
+}

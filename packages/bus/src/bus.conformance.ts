@@ -56,6 +56,13 @@ export function describeBusConformance(
       await Promise.all(open.splice(0).map((b) => b.close()));
     });
 
+    it("answers ping while open and refuses it once closed", async () => {
+      const bus = await factory();
+      await expect(bus.ping()).resolves.toBeUndefined();
+      await bus.close();
+      await expect(bus.ping()).rejects.toThrow(/closed/);
+    });
+
     it("delivers a published event to a consumer, unchanged", async () => {
       const bus = await make();
       const got: BusEvent[] = [];

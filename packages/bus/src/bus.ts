@@ -50,6 +50,8 @@ export interface Bus {
   subscribe(patterns: string[], handler: FanoutHandler): Promise<BusSubscription>;
   /** True when the driver can be shared by several processes (memory cannot). */
   readonly distributed: boolean;
+  /** Resolves when the broker answers a round trip; throws when it is unreachable (readiness). */
+  ping(): Promise<void>;
   /** Stops every consumer and subscription, waits for running handlers, then releases the connection. */
   close(): Promise<void>;
 }

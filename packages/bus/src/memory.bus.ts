@@ -185,6 +185,11 @@ export class MemoryBus implements Bus {
   }
 
   /** Stops all delivery and waits for running handlers. */
+  /** Always reachable: it lives in this process. */
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error("bus is closed");
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -197,6 +197,12 @@ export class NatsBus implements Bus {
   }
 
   /** Closes consumers (waiting for running handlers) and subscriptions, then drains the connection. */
+  /** One round trip to the NATS server. */
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error("bus is closed");
+    await this.nc.rtt();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

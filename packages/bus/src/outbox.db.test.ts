@@ -206,6 +206,7 @@ describe("outbox", () => {
       consume: (g, p, h) => inner.consume(g, p, h),
       subscribe: (p, h) => inner.subscribe(p, h),
       close: () => inner.close(),
+      ping: () => inner.ping(),
       async publish(e) {
         if ((e.payload as { i: number }).i === 2 && failures-- > 0) throw new Error("bus down (expected)");
         await inner.publish(e);

@@ -45,6 +45,10 @@ export const gatewayModule = defineModule({
         await server.close();
         await hub.stop();
       },
+      // Ready only when users answers: without it no token can be verified.
+      ready: async () => {
+        await users.getJwks({}, { timeoutMs: 2_000 });
+      },
     };
   },
 });

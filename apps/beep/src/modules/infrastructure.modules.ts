@@ -108,7 +108,7 @@ export function busModule(config: BeepConfig, allTargets: readonly string[]) {
         name: [...k.targets].sort().join("-"),
         prefix: config.bus.prefix,
       });
-      return { value: bus, stop: () => bus.close() };
+      return { value: bus, stop: () => bus.close(), ready: () => bus.ping() };
     },
   });
 }

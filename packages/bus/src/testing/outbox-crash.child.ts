@@ -38,6 +38,7 @@ if (mode === "publish") {
     consume: (g, p, h) => real.consume(g, p, h),
     subscribe: (p, h) => real.subscribe(p, h),
     close: () => real.close(),
+    ping: () => real.ping(),
     async publish(e) {
       await real.publish(e);
       process.stdout.write(`published ${e.id}\n`);

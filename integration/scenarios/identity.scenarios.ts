@@ -254,6 +254,30 @@ export function defineIdentityScenarios(topology: () => Topology): void {
       }
     });
 
+    it("carries the caller's W3C trace id through the gateway and the RPC to users", async () => {
+      const user = await signedInUser(url());
+      const traceId = randomBytes(16).toString("hex");
+      const response = await fetch(`${url()}/graphql`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${user.accessToken}`,
+          traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`,
+        },
+        body: JSON.stringify({ query: ME }),
+      });
+      expect(response.status).toBe(200);
+      await pause(300);
+      const traced = [...topology().processes.values()].flatMap((process) =>
+        process.lines
+          .filter((line) => line.includes(traceId))
+          .map((line) => JSON.parse(line) as Record<string, unknown>),
+      );
+      // The gateway's access log and users' RPC log both name the caller's trace.
+      expect(traced.some((line) => line.request_url === "/graphql" && line.trace_id === traceId)).toBe(true);
+      expect(traced.some((line) => line.rpc_method === "GetMe" && line.trace_id === traceId)).toBe(true);
+    });
+
     it("writes one JSON object per stdout line in the seeds' format, with no secret in it", async () => {
       const user = await signedInUser(url());
       await pause(200);

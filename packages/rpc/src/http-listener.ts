@@ -8,6 +8,14 @@ import {
 import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Logger } from "@beep/observability";
+import {
+  context,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapGetter,
+  trace,
+} from "@opentelemetry/api";
 
 /** A request on either protocol (HTTP/1.1 or HTTP/2); connect-node, graphql-yoga and ws accept both. */
 export type HttpRequest = IncomingMessage | Http2ServerRequest;
@@ -64,6 +72,14 @@ export interface HttpListener {
 
 // Every HTTP/2 client sends this connection preface first (RFC 9113 §3.4); no HTTP/1.x request starts with it.
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+
+const tracer = trace.getTracer("beep-http");
+
+// Node lower-cases incoming header names; multi-valued headers arrive as arrays.
+const incomingHeaderGetter: TextMapGetter<HttpRequest["headers"]> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => carrier[key.toLowerCase()],
+};
 
 const NOT_FOUND_BODY = JSON.stringify({ code: "NOT_FOUND", message: "Not found" });
 const INTERNAL_BODY = JSON.stringify({ code: "INTERNAL", message: "Internal error" });
@@ -150,6 +166,15 @@ export function createHttpListener(options: HttpListenerOptions): HttpListener {
     const method = req.method ?? "GET";
     const path = pathOf(req.url);
     const match = findRoute(path);
+    // Why: one server span per request, continuing the caller's W3C trace, so every log line and
+    // RPC made while handling it carries the same trace id across processes.
+    const parent = propagation.extract(context.active(), req.headers, incomingHeaderGetter);
+    const span = tracer.startSpan(
+      `${method} ${match?.prefix ?? "unmatched"}`,
+      { kind: SpanKind.SERVER, attributes: { "http.request.method": method, "url.path": path } },
+      parent,
+    );
+    const traceId = span.spanContext().traceId;
     let done = false;
     let finished = false;
     res.once("finish", () => {
@@ -169,10 +194,14 @@ export function createHttpListener(options: HttpListenerOptions): HttpListener {
           response_status: status,
           response_time: durationMs,
           protocol: req.httpVersion === "2.0" ? "h2c" : "http/1.1",
+          trace_id: traceId,
           ...(aborted ? { aborted: true } : {}),
         },
         "request",
       );
+      span.setAttribute("http.response.status_code", status);
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
       try {
         options.onRequestDone?.({ method, route: match?.prefix ?? "unmatched", status, durationMs });
       } catch (error) {
@@ -188,12 +217,14 @@ export function createHttpListener(options: HttpListenerOptions): HttpListener {
       if (!res.headersSent) sendJson(res, 500, INTERNAL_BODY);
       else res.destroy();
     };
-    try {
-      const result: unknown = match.handler(req, res);
-      if (result instanceof Promise) result.catch(fail);
-    } catch (error) {
-      fail(error);
-    }
+    context.with(trace.setSpan(parent, span), () => {
+      try {
+        const result: unknown = match.handler(req, res);
+        if (result instanceof Promise) result.catch(fail);
+      } catch (error) {
+        fail(error);
+      }
+    });
   }
 
   h1.on("request", (req: IncomingMessage, res: ServerResponse) => {

@@ -29,6 +29,7 @@ export const typeDefs = /* GraphQL */ `
     updatedAt: DateTime!
   }
 
+  "Read operations."
   type Query {
     "The signed-in user. Errors: UNAUTHENTICATED."
     me: User!
@@ -56,7 +57,9 @@ export const typeDefs = /* GraphQL */ `
 
   "Input of signIn."
   input SignInInput {
+    "The account's email, any case."
     email: String!
+    "The account's password."
     password: String!
   }
 
@@ -84,7 +87,9 @@ export const typeDefs = /* GraphQL */ `
   input UpdateProfileInput {
     "Up to 64 characters; empty clears it."
     displayName: String
+    "Given name, 1–64 characters."
     firstName: String
+    "Family name, 1–64 characters."
     lastName: String
     "Up to 190 characters."
     bio: String
@@ -96,6 +101,7 @@ export const typeDefs = /* GraphQL */ `
     user: User!
   }
 
+  "Write operations; each takes one input and returns a payload."
   type Mutation {
     "Creates an account (AUTH-1). Errors: BAD_USER_INPUT (field), CONFLICT (field)."
     signUp(input: SignUpInput!): SignUpPayload!
@@ -116,6 +122,7 @@ export const typeDefs = /* GraphQL */ `
   "An event of the signed-in user's own stream."
   union MyEvent = UserUpdated
 
+  "Real-time streams over graphql-ws."
   type Subscription {
     "Events about the signed-in user, as they happen. Requires authentication in connection_init."
     myEvents: MyEvent!

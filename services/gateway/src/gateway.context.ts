@@ -1,6 +1,5 @@
 import type { AccessClaims } from "@beep/auth";
-import type { UsersService } from "@beep/proto/gen/beep/users/v1/users_pb.ts";
-import type { Client } from "@connectrpc/connect";
+import type { ClientFactory } from "@beep/rpc";
 import type { UserEventHub } from "./user-event-hub.ts";
 
 /** The signed-in caller of a request or connection. */
@@ -11,7 +10,8 @@ export interface Viewer extends AccessClaims {
 
 /** Service clients and hubs shared by every request. */
 export interface GatewayServices {
-  users: Client<typeof UsersService>;
+  /** Typed clients of every service, local or remote. */
+  clients: ClientFactory;
   hub: UserEventHub;
 }
 

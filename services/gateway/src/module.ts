@@ -19,10 +19,11 @@ export const gatewayModule = defineModule({
     const { logger: loggerFor, metrics } = k.get<ObservabilityRuntime>("observability");
     const logger = loggerFor("gateway");
     const http = k.get<HttpListener>("http");
-    const users = k.get<RpcRuntime>("rpc").clients.client(UsersService);
+    const clients = k.get<RpcRuntime>("rpc").clients;
+    const users = clients.client(UsersService);
     const hub = new UserEventHub(k.get<Bus>("bus"), logger);
     const server = createGatewayServer({
-      services: { users, hub },
+      services: { clients, hub },
       verifier: createAccessTokenVerifier({
         ...config.auth,
         fetchJwks: async () => JSON.parse((await users.getJwks({})).jwksJson) as JSONWebKeySet,

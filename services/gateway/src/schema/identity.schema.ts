@@ -1,10 +1,9 @@
-/** The public GraphQL schema (SDL); `schema.graphql` at the service root is printed from it and committed. */
-export const typeDefs = /* GraphQL */ `
-  """
-  ISO-8601 date and time, always UTC (e.g. 2026-11-23T15:45:00.000Z).
-  """
-  scalar DateTime
+import { UsersService } from "@beep/proto/gen/beep/users/v1/users_pb.ts";
+import type { GatewayContext } from "../gateway.context.ts";
+import type { UserStreamEvent } from "../user-event-hub.ts";
+import { asViewer, requireViewer, type SchemaModule } from "./schema-module.ts";
 
+const typeDefs = /* GraphQL */ `
   """
   A Beep account as its owner sees it.
   """
@@ -29,7 +28,6 @@ export const typeDefs = /* GraphQL */ `
     updatedAt: DateTime!
   }
 
-  "Read operations."
   type Query {
     "The signed-in user. Errors: UNAUTHENTICATED."
     me: User!
@@ -101,7 +99,6 @@ export const typeDefs = /* GraphQL */ `
     user: User!
   }
 
-  "Write operations; each takes one input and returns a payload."
   type Mutation {
     "Creates an account (AUTH-1). Errors: BAD_USER_INPUT (field), CONFLICT (field)."
     signUp(input: SignUpInput!): SignUpPayload!
@@ -122,9 +119,60 @@ export const typeDefs = /* GraphQL */ `
   "An event of the signed-in user's own stream."
   union MyEvent = UserUpdated
 
-  "Real-time streams over graphql-ws."
   type Subscription {
     "Events about the signed-in user, as they happen. Requires authentication in connection_init."
     myEvents: MyEvent!
   }
 `;
+
+type Args<T> = { input: T };
+
+const users = (context: GatewayContext) => context.clients.client(UsersService);
+
+/** Accounts, sign-in, tokens, profile and the user's own event stream (AUTH-1, AUTH-2, AUTH-8). */
+export const identitySchema: SchemaModule = {
+  typeDefs,
+  resolvers: {
+    Query: {
+      me: (_root: unknown, _args: unknown, context: GatewayContext) =>
+        users(context).getMe({}, asViewer(context)),
+    },
+    Mutation: {
+      signUp: (
+        _root: unknown,
+        {
+          input,
+        }: Args<{ email: string; username: string; password: string; firstName: string; lastName: string }>,
+        context: GatewayContext,
+      ) => users(context).signUp(input),
+      signIn: (
+        _root: unknown,
+        { input }: Args<{ email: string; password: string }>,
+        context: GatewayContext,
+      ) => users(context).signIn({ ...input, device: context.device, ip: context.ip }),
+      refreshSession: (_root: unknown, { input }: Args<{ refreshToken: string }>, context: GatewayContext) =>
+        users(context).refreshSession(input),
+      updateProfile: async (
+        _root: unknown,
+        { input }: Args<Record<string, string | null | undefined>>,
+        context: GatewayContext,
+      ) => {
+        // GraphQL null means "leave unchanged" here, like a missing field.
+        const changes = Object.fromEntries(
+          Object.entries(input).filter(([, value]) => value !== null && value !== undefined),
+        );
+        return { user: await users(context).updateProfile(changes, asViewer(context)) };
+      },
+    },
+    Subscription: {
+      myEvents: {
+        subscribe: (_root: unknown, _args: unknown, context: GatewayContext) =>
+          context.hub.open(requireViewer(context).userId),
+        resolve: (event: UserStreamEvent) => event,
+      },
+    },
+    MyEvent: {
+      __resolveType: (event: UserStreamEvent) => event.__typename,
+    },
+  },
+};

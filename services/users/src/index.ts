@@ -1,4 +1,5 @@
 export { usersMigrations } from "./migrations/index.ts";
 export { usersModule } from "./module.ts";
+export type { SessionTokensView, UserView } from "./user-view.ts";
 export { USERS_SCHEMA } from "./users.schema-name.ts";
-export type { UserUpdatedEvent, UserView } from "./users.service.ts";
+export type { UserUpdatedEvent } from "./users.service.ts";

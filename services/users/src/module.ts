@@ -6,9 +6,11 @@ import { defineModule } from "@beep/kernel";
 import type { ObservabilityRuntime } from "@beep/observability";
 import type { RpcRuntime } from "@beep/rpc";
 import { AccountRepository } from "./account.repository.ts";
+import { CallerAuthenticator } from "./caller-authenticator.ts";
 import { usersMigrations } from "./migrations/index.ts";
 import { PasswordHasher } from "./password-hasher.ts";
 import { SessionRepository } from "./session.repository.ts";
+import { SessionIssuer } from "./session-issuer.ts";
 import { SigningKeyRepository } from "./signing-key.repository.ts";
 import { TokenIssuer } from "./token-issuer.ts";
 import { UsersServiceDesc, usersRoutes } from "./users.routes.ts";
@@ -32,22 +34,26 @@ export const usersModule = defineModule({
     const db = serviceDatabase<UsersTables>(database.db, USERS_SCHEMA);
     const tokens = new TokenIssuer(new SigningKeyRepository(db), config.auth);
     await tokens.load();
+    const sessions = new SessionRepository(db);
+    const callers = new CallerAuthenticator(
+      // Why: users verifies tokens with its own keys in memory; no RPC to itself.
+      createAccessTokenVerifier({ ...config.auth, fetchJwks: async () => tokens.publicJwks() }),
+    );
     const service = new UsersService({
       db,
       accounts: new AccountRepository(db),
-      sessions: new SessionRepository(db),
+      sessions,
       hasher: new PasswordHasher({
         memoryKib: config.auth.argon2MemoryKib,
         iterations: config.auth.argon2Iterations,
         maxConcurrent: config.auth.maxConcurrentHashes,
       }),
       tokens,
-      // Why: users verifies tokens with its own keys in memory; no RPC to itself.
-      verifier: createAccessTokenVerifier({ ...config.auth, fetchJwks: async () => tokens.publicJwks() }),
+      sessionIssuer: new SessionIssuer(sessions, tokens, config.auth.refreshTokenTtlDays),
       logger,
-      refreshTokenTtlDays: config.auth.refreshTokenTtlDays,
     });
-    k.get<RpcRuntime>("rpc").registry.service(UsersServiceDesc, usersRoutes(service));
+    const { registry } = k.get<RpcRuntime>("rpc");
+    registry.service(UsersServiceDesc, usersRoutes(service, callers));
 
     const relay = new OutboxRelay({
       db: database.db,

@@ -1,14 +1,13 @@
-import { parseBearer } from "@beep/auth";
 import { UsersService as UsersServiceDesc } from "@beep/proto/gen/beep/users/v1/users_pb.ts";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { CallerAuthenticator } from "./caller-authenticator.ts";
 import type { UsersService } from "./users.service.ts";
 
-function bearer(context: HandlerContext): string | undefined {
-  return parseBearer(context.requestHeader.get("authorization"));
-}
-
 /** The Connect implementation of `beep.users.v1.UsersService`: translates and delegates, nothing more. */
-export function usersRoutes(service: UsersService): ServiceImpl<typeof UsersServiceDesc> {
+export function usersRoutes(
+  service: UsersService,
+  callers: CallerAuthenticator,
+): ServiceImpl<typeof UsersServiceDesc> {
   return {
     async signUp(request) {
       return { user: await service.signUp(request) };
@@ -19,11 +18,11 @@ export function usersRoutes(service: UsersService): ServiceImpl<typeof UsersServ
     refreshSession(request) {
       return service.refreshSession(request.refreshToken);
     },
-    getMe(_request, context) {
-      return service.me(bearer(context));
+    async getMe(_request, context) {
+      return service.me((await callers.authenticate(context)).userId);
     },
-    updateProfile(request, context) {
-      return service.updateProfile(bearer(context), request);
+    async updateProfile(request, context) {
+      return service.updateProfile((await callers.authenticate(context)).userId, request);
     },
     getJwks() {
       return { jwksJson: JSON.stringify(service.publicJwks()) };

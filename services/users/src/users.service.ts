@@ -1,5 +1,3 @@
-import { createHash, randomBytes } from "node:crypto";
-import type { AccessTokenVerifier } from "@beep/auth";
 import { writeOutbox } from "@beep/bus";
 import { BeepError } from "@beep/errors";
 import { newId } from "@beep/ids";
@@ -8,32 +6,12 @@ import type { Kysely } from "kysely";
 import type { AccountRepository, AccountRow, ProfileChanges } from "./account.repository.ts";
 import type { PasswordHasher } from "./password-hasher.ts";
 import type { SessionRepository } from "./session.repository.ts";
+import { hashRefreshToken, newRefreshToken, type SessionIssuer } from "./session-issuer.ts";
 import type { TokenIssuer } from "./token-issuer.ts";
 import { requireEmail, requirePassword, requireText, requireUsername } from "./user-input.ts";
+import { type SessionTokensView, toUserView, type UserView } from "./user-view.ts";
 import { USERS_SCHEMA } from "./users.schema-name.ts";
 import type { UsersTables } from "./users.tables.ts";
-
-/** An account as its owner sees it (also the payload of `user.updated`). */
-export interface UserView {
-  id: string;
-  username: string;
-  email: string;
-  firstName: string;
-  lastName: string;
-  displayName: string;
-  bio: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** Tokens handed out by sign-in and refresh. */
-export interface SessionTokensView {
-  accessToken: string;
-  accessTokenExpiresAt: string;
-  refreshToken: string;
-  refreshTokenExpiresAt: string;
-  user: UserView;
-}
 
 /** Payload of the `user.updated` event. */
 export interface UserUpdatedEvent {
@@ -47,30 +25,11 @@ export interface UsersServiceDeps {
   sessions: SessionRepository;
   hasher: PasswordHasher;
   tokens: TokenIssuer;
-  verifier: AccessTokenVerifier;
+  sessionIssuer: SessionIssuer;
   logger: Logger;
-  refreshTokenTtlDays: number;
 }
 
 const INVALID_CREDENTIALS = "Invalid email or password";
-
-function toView(row: AccountRow): UserView {
-  return {
-    id: String(row.id),
-    username: row.username,
-    email: row.email,
-    firstName: row.first_name,
-    lastName: row.last_name,
-    displayName: row.display_name,
-    bio: row.bio,
-    createdAt: new Date(row.created_at).toISOString(),
-    updatedAt: new Date(row.updated_at).toISOString(),
-  };
-}
-
-function hashRefreshToken(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
-}
 
 /** Identity rules: sign-up, sign-in, refresh rotation, profile. */
 export class UsersService {
@@ -104,7 +63,7 @@ export class UsersService {
       });
       if (inserted.row) {
         await writeOutbox(trx, USERS_SCHEMA, [
-          { type: "user.created", payload: { user: toView(inserted.row) } },
+          { type: "user.created", payload: { user: toUserView(inserted.row) } },
         ]);
       }
       return inserted;
@@ -112,7 +71,7 @@ export class UsersService {
     if (result.conflict) {
       throw new BeepError("CONFLICT", `${result.conflict} is already taken`, { field: result.conflict });
     }
-    const user = toView(result.row as AccountRow);
+    const user = toUserView(result.row as AccountRow);
     audit(this.deps.logger, { action: "USER_CREATED", actor: user.id, target: user.id, outcome: "success" });
     return user;
   }
@@ -142,33 +101,13 @@ export class UsersService {
       });
       throw new BeepError("UNAUTHENTICATED", INVALID_CREDENTIALS);
     }
-    const sessionId = newId();
-    const refreshToken = randomBytes(32).toString("base64url");
-    const refreshExpiresAt = new Date(Date.now() + this.deps.refreshTokenTtlDays * 86_400_000);
-    await this.deps.sessions.create(
-      {
-        id: sessionId,
-        accountId: String(account.id),
-        device: input.device.slice(0, 256),
-        ip: input.ip.slice(0, 64),
-        expiresAt: refreshExpiresAt,
-      },
-      hashRefreshToken(refreshToken),
-    );
-    const access = await this.deps.tokens.signAccessToken(String(account.id), sessionId);
     audit(this.deps.logger, {
       action: "SIGN_IN",
       actor: String(account.id),
       outcome: "success",
       ip: input.ip,
     });
-    return {
-      accessToken: access.token,
-      accessTokenExpiresAt: access.expiresAt.toISOString(),
-      refreshToken,
-      refreshTokenExpiresAt: refreshExpiresAt.toISOString(),
-      user: toView(account),
-    };
+    return this.deps.sessionIssuer.issue(account, input);
   }
 
   /**
@@ -177,7 +116,7 @@ export class UsersService {
    */
   async refreshSession(refreshToken: string): Promise<SessionTokensView> {
     const oldHash = hashRefreshToken(refreshToken);
-    const newToken = randomBytes(32).toString("base64url");
+    const newToken = newRefreshToken();
     const outcome = await this.deps.db.transaction().execute(async (trx) => {
       const found = await this.deps.sessions.findRefreshTokenForUpdate(trx, oldHash);
       if (!found) return { error: "unknown" as const };
@@ -223,21 +162,19 @@ export class UsersService {
       accessTokenExpiresAt: access.expiresAt.toISOString(),
       refreshToken: newToken,
       refreshTokenExpiresAt: new Date(outcome.session.expires_at).toISOString(),
-      user: toView(outcome.account),
+      user: toUserView(outcome.account),
     };
   }
 
-  /** The account behind an access token. */
-  async me(accessToken: string | undefined): Promise<UserView> {
-    const userId = await this.authenticate(accessToken);
+  /** The caller's own account. */
+  async me(userId: string): Promise<UserView> {
     const account = await this.deps.accounts.findById(userId);
     if (!account) throw new BeepError("UNAUTHENTICATED", "Account no longer exists");
-    return toView(account);
+    return toUserView(account);
   }
 
   /** Changes the caller's profile and emits `user.updated` in the same transaction. */
-  async updateProfile(accessToken: string | undefined, input: ProfileChanges): Promise<UserView> {
-    const userId = await this.authenticate(accessToken);
+  async updateProfile(userId: string, input: ProfileChanges): Promise<UserView> {
     const changes: ProfileChanges = {
       ...(input.displayName !== undefined && {
         displayName: requireText("displayName", input.displayName, 64, 0),
@@ -249,21 +186,16 @@ export class UsersService {
     const row = await this.deps.db.transaction().execute(async (trx) => {
       const updated = await this.deps.accounts.updateProfile(trx, userId, changes);
       if (!updated) return undefined;
-      const event: UserUpdatedEvent = { user: toView(updated) };
+      const event: UserUpdatedEvent = { user: toUserView(updated) };
       await writeOutbox(trx, USERS_SCHEMA, [{ type: "user.updated", payload: event }]);
       return updated;
     });
     if (!row) throw new BeepError("UNAUTHENTICATED", "Account no longer exists");
-    return toView(row);
+    return toUserView(row);
   }
 
   /** Public keys that verify access tokens. */
   publicJwks(): ReturnType<TokenIssuer["publicJwks"]> {
     return this.deps.tokens.publicJwks();
-  }
-
-  private async authenticate(accessToken: string | undefined): Promise<string> {
-    if (!accessToken) throw new BeepError("UNAUTHENTICATED", "Authentication required");
-    return (await this.deps.verifier.verify(accessToken)).userId;
   }
 }

@@ -93,7 +93,7 @@ describe("beep against a PostgreSQL server", () => {
   it("migrates once, then reports the schema up to date", async () => {
     const first = await run(["migrate"], { BEEP_DATABASE_URL: database.url });
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain('"applied":["0001_identity","0002_outbox"]');
+    expect(first.stdout).toContain('"applied":["0001_identity","0002_outbox","0003_external_identities"]');
     const second = await run(["migrate"], { BEEP_DATABASE_URL: database.url });
     expect(second.code).toBe(0);
     expect(second.stdout).toContain("schema up to date");

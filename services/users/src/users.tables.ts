@@ -51,10 +51,22 @@ export interface SigningKeysTable {
   seq: Generated<number>;
 }
 
+/** `users.external_identities`: an OIDC or LDAP identity linked to an account. */
+export interface ExternalIdentitiesTable {
+  /** `oidc:<provider name>` or `ldap`. */
+  provider: string;
+  /** The provider's stable id for the person (OIDC `sub`, LDAP entry DN or uid). */
+  subject: string;
+  account_id: string;
+  created_at: Timestamp;
+  last_used_at: Timestamp;
+}
+
 /** The users schema as Kysely sees it. */
 export interface UsersTables {
   accounts: AccountsTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   signing_keys: SigningKeysTable;
+  external_identities: ExternalIdentitiesTable;
 }

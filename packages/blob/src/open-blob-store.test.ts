@@ -1,6 +1,6 @@
+import { redactUrl } from "@beep/observability";
 import { describe, expect, it } from "vitest";
 import { openBlobStore } from "./open-blob-store.ts";
-import { redactUrl } from "./redact-url.ts";
 
 describe("openBlobStore", () => {
   it("rejects an unknown scheme, listing the valid ones", async () => {

@@ -1,8 +1,8 @@
 import { isAbsolute, resolve } from "node:path";
 import type { S3ClientConfig } from "@aws-sdk/client-s3";
+import { redactUrl } from "@beep/observability";
 import type { BlobStore } from "./blob.ts";
 import { FileBlobStore } from "./file-blob-store.ts";
-import { redactUrl } from "./redact-url.ts";
 import { S3BlobStore } from "./s3-blob-store.ts";
 
 /** URL schemes `openBlobStore` understands. */

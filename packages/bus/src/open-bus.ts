@@ -1,4 +1,4 @@
-import type { Logger } from "@beep/observability";
+import { type Logger, redactUrl } from "@beep/observability";
 import type { Bus } from "./bus.ts";
 import { MemoryBus } from "./memory.bus.ts";
 import { openNatsBus } from "./nats.bus.ts";
@@ -28,21 +28,10 @@ export async function openBus(url: string, options: OpenBusOptions): Promise<Bus
     try {
       return await openNatsBus(url, options);
     } catch (err) {
-      throw new Error(`open bus ${redact(url)}`, { cause: err });
+      throw new Error(`open bus ${redactUrl(url)}`, { cause: err });
     }
   }
   throw new Error(
-    `unknown bus URL ${JSON.stringify(redact(url))}: valid schemes are ${BUS_SCHEMES.join(", ")}`,
+    `unknown bus URL ${JSON.stringify(redactUrl(url))}: valid schemes are ${BUS_SCHEMES.join(", ")}`,
   );
-}
-
-// Never put a password from the URL into an error message or a log line.
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, "//***@");
-  }
 }

@@ -1,6 +1,6 @@
+import { redactUrl } from "@beep/observability";
 import type { Cache } from "./cache.ts";
 import { MemoryCache } from "./memory-cache.ts";
-import { redactUrl } from "./redact-url.ts";
 import { RedisCache } from "./redis-cache.ts";
 
 /** URL schemes `openCache` understands. */

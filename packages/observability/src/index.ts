@@ -18,6 +18,7 @@ export {
   type MetricsOptions,
   type RpcObservation,
 } from "./metrics.ts";
+export { redactUrl } from "./redact-url.ts";
 export type { ObservabilityRuntime } from "./runtime.ts";
 export {
   setupTracing,

@@ -33,12 +33,36 @@ export interface LdapPerson {
  * `+`, `"`, `<`, `>`, `;`, `\`, `*`, `(`, `)`.
  */
 export const LDAP_PEOPLE = {
-  alice: { uid: "alice", password: "alice-pass-1", givenName: "Alice", sn: "Liddell", mail: "alice@uni.example" },
+  alice: {
+    uid: "alice",
+    password: "alice-pass-1",
+    givenName: "Alice",
+    sn: "Liddell",
+    mail: "alice@uni.example",
+  },
   bob: { uid: "bob", password: "bob-pass-2", givenName: "Bob", sn: "Morane", mail: "bob@uni.example" },
-  carol: { uid: "carol", password: "carol-pass-3", givenName: "Carol", sn: "Danvers", mail: "carol@uni.example" },
+  carol: {
+    uid: "carol",
+    password: "carol-pass-3",
+    givenName: "Carol",
+    sn: "Danvers",
+    mail: "carol@uni.example",
+  },
   dave: { uid: "dave", password: "dave-pass-4", givenName: "Dave", sn: "Bowman", mail: "dave@uni.example" },
-  erin: { uid: "erin", password: "erin-pass-5", givenName: "Erin", sn: "Brockovich", mail: "erin@uni.example" },
-  frank: { uid: "frank", password: "frank-pass-6", givenName: "Frank", sn: "Poole", mail: "frank@uni.example" },
+  erin: {
+    uid: "erin",
+    password: "erin-pass-5",
+    givenName: "Erin",
+    sn: "Brockovich",
+    mail: "erin@uni.example",
+  },
+  frank: {
+    uid: "frank",
+    password: "frank-pass-6",
+    givenName: "Frank",
+    sn: "Poole",
+    mail: "frank@uni.example",
+  },
   admin: { uid: "admin", password: "admin-pass-7", givenName: "Ad", sn: "Min", mail: "admin@uni.example" },
   special: {
     uid: '#o\'brien, jr+x "q" <a>;b\\c*(d)',
@@ -114,7 +138,12 @@ function ldif(entries: Array<Record<string, string | string[]>>): string {
 
 function seed(people: LdapPerson[]): string {
   return ldif([
-    { dn: LDAP_BASE_DN, objectClass: ["top", "dcObject", "organization"], dc: "example", o: "Example University" },
+    {
+      dn: LDAP_BASE_DN,
+      objectClass: ["top", "dcObject", "organization"],
+      dc: "example",
+      o: "Example University",
+    },
     { dn: `ou=people,${LDAP_BASE_DN}`, objectClass: ["top", "organizationalUnit"], ou: "people" },
     {
       dn: LDAP_READER_DN,

@@ -117,7 +117,9 @@ export const configSchema = z.strictObject({
       bindMode: z
         .enum(["template", "search"])
         .default("template")
-        .describe("template: bind as bindDnTemplate; search: bind as the service account, find the DN, bind as it."),
+        .describe(
+          "template: bind as bindDnTemplate; search: bind as the service account, find the DN, bind as it.",
+        ),
       bindDnTemplate: z
         .string()
         .default("uid={username},ou=people,dc=example,dc=org")

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Attribute, Change, Client } from "ldapts";
 import { freePort } from "./beep-process.ts";
 
 const SLAPD = "/usr/sbin/slapd";
@@ -164,7 +165,9 @@ function seed(people: LdapPerson[]): string {
   ]);
 }
 
-function slapdConf(dir: string): string {
+const ROOT_DN = `cn=admin,${LDAP_BASE_DN}`;
+
+function slapdConf(dir: string, rootPassword: string): string {
   return `include ${SCHEMA_DIR}/core.schema
 include ${SCHEMA_DIR}/cosine.schema
 include ${SCHEMA_DIR}/inetorgperson.schema
@@ -178,8 +181,8 @@ require authc
 database mdb
 maxsize 67108864
 suffix "${LDAP_BASE_DN}"
-rootdn "cn=admin,${LDAP_BASE_DN}"
-rootpw ${sshaPassword(randomBytes(12).toString("hex"))}
+rootdn "${ROOT_DN}"
+rootpw ${sshaPassword(rootPassword)}
 directory ${dir}/db
 access to attrs=userPassword
   by anonymous auth
@@ -216,6 +219,8 @@ export interface Slapd {
   readonly url: string;
   /** `BEEP_AUTH_LDAP_*` settings pointing a users process at this directory in the given bind mode. */
   env(mode: "template" | "search"): Record<string, string>;
+  /** Replaces one attribute of a seeded person, as the directory's administrator would. */
+  replace(uid: string, attribute: string, value: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -228,7 +233,8 @@ export async function startSlapd(): Promise<Slapd> {
   const dir = mkdtempSync(join(tmpdir(), "beep-slapd-"));
   mkdirSync(join(dir, "db"));
   const conf = join(dir, "slapd.conf");
-  writeFileSync(conf, slapdConf(dir));
+  const rootPassword = randomBytes(12).toString("hex");
+  writeFileSync(conf, slapdConf(dir, rootPassword));
   writeFileSync(join(dir, "seed.ldif"), seed(Object.values(LDAP_PEOPLE)));
   try {
     run(SLAPADD, ["-f", conf, "-l", join(dir, "seed.ldif")]);
@@ -271,6 +277,21 @@ export async function startSlapd(): Promise<Slapd> {
         BEEP_AUTH_LDAP_SEARCH_BASE: `ou=people,${LDAP_BASE_DN}`,
         BEEP_AUTH_LDAP_SEARCH_FILTER: "(&(objectClass=inetOrgPerson)(uid={username}))",
       };
+    },
+    async replace(uid, attribute, value) {
+      const client = new Client({ url });
+      try {
+        await client.bind(ROOT_DN, rootPassword);
+        await client.modify(
+          personDn(uid),
+          new Change({
+            operation: "replace",
+            modification: new Attribute({ type: attribute, values: [value] }),
+          }),
+        );
+      } finally {
+        await client.unbind();
+      }
     },
     async stop() {
       child.kill("SIGTERM");

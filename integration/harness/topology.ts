@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "@beep/db";
 import { BeepProcess, freePort } from "./beep-process.ts";
+import { type Slapd, startSlapd } from "./slapd.ts";
 
 /** A running Beep deployment the scenarios talk to through the gateway. */
 export interface Topology {
@@ -11,6 +12,8 @@ export interface Topology {
   readonly gatewayUrl: string;
   /** Every process, by name (`beep`, or `users` and `gateway`). */
   readonly processes: Map<string, BeepProcess>;
+  /** The private LDAP directory users signs in against, and the bind mode this topology uses. */
+  readonly ldap: { slapd: Slapd; mode: "template" | "search" };
   stop(): Promise<void>;
 }
 
@@ -21,7 +24,9 @@ export async function startAllInOne(): Promise<Topology> {
   const dir = mkdtempSync(join(tmpdir(), "beep-it-all-"));
   // Running as root, the embedded server runs as user postgres, which must traverse the temp dir.
   chmodSync(dir, 0o755);
+  const slapd = await startSlapd();
   const beep = new BeepProcess("beep", await freePort(), ["--target=all"], {
+    ...slapd.env("template"),
     BEEP_ENV: "test",
     BEEP_DATABASE_EMBEDDED_DIR: join(dir, "postgres"),
     BEEP_DATABASE_EMBEDDED_PORT: String(await freePort()),
@@ -34,8 +39,10 @@ export async function startAllInOne(): Promise<Topology> {
     kind: "all",
     gatewayUrl: beep.url,
     processes: new Map([["beep", beep]]),
+    ldap: { slapd, mode: "template" },
     async stop() {
       await beep.stop();
+      await slapd.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -53,8 +60,11 @@ export async function startSplit(): Promise<Topology> {
     BEEP_AUTH_ARGON2_ITERATIONS: "1",
   };
   const usersPort = await freePort();
+  // Why search mode here: each topology covers one bind mode, so both run end to end.
+  const slapd = await startSlapd();
   const users = new BeepProcess("users", usersPort, ["--target=users"], {
     ...common,
+    ...slapd.env("search"),
     BEEP_DATABASE_URL: database.url,
   });
   const gateway = new BeepProcess("gateway", await freePort(), ["--target=gateway"], {
@@ -70,9 +80,11 @@ export async function startSplit(): Promise<Topology> {
       ["users", users],
       ["gateway", gateway],
     ]),
+    ldap: { slapd, mode: "search" },
     async stop() {
       await gateway.stop();
       await users.stop();
+      await slapd.stop();
       await database.drop();
     },
   };

@@ -102,6 +102,54 @@ export const configSchema = z.strictObject({
       .max(64)
       .default(4)
       .describe("Password hashes computed at once; more wait, so a burst cannot exhaust memory."),
+    ldap: z.strictObject({
+      url: z
+        .string()
+        .default("")
+        .refine((value) => value === "" || /^ldaps?:\/\//.test(value), {
+          message: "must be empty (LDAP sign-in disabled) or start with ldap:// or ldaps://",
+        })
+        .describe("Directory for LDAP sign-in (ldap://host:389 or ldaps://host:636); empty disables it."),
+      startTls: z
+        .preprocess((value) => (value === "true" ? true : value === "false" ? false : value), z.boolean())
+        .default(false)
+        .describe("Upgrade an ldap:// connection with StartTLS before any bind."),
+      bindMode: z
+        .enum(["template", "search"])
+        .default("template")
+        .describe(
+          "template: bind as bindDnTemplate; search: bind as the service account, find the DN, bind as it.",
+        ),
+      bindDnTemplate: z
+        .string()
+        .default("uid={username},ou=people,dc=example,dc=org")
+        .describe("DN to bind as in template mode; {username} is replaced, RFC 4514-escaped."),
+      searchBindDn: z.string().default("").describe("Service account DN for search mode (empty: none)."),
+      searchBindPassword: z
+        .string()
+        .default("")
+        .describe("Service account password for search mode.")
+        .meta({ secret: true }),
+      searchBase: z.string().default("dc=example,dc=org").describe("Subtree searched in search mode."),
+      searchFilter: z
+        .string()
+        .default("(uid={username})")
+        .describe("Filter finding the user in search mode; {username} is replaced, RFC 4515-escaped."),
+      emailAttribute: z.string().min(1).default("mail").describe("Entry attribute holding the email."),
+      firstNameAttribute: z
+        .string()
+        .min(1)
+        .default("givenName")
+        .describe("Entry attribute holding the first name."),
+      lastNameAttribute: z.string().min(1).default("sn").describe("Entry attribute holding the last name."),
+      usernameAttribute: z
+        .string()
+        .min(1)
+        .default("uid")
+        .describe("Entry attribute a new account's Beep username is derived from."),
+      connectTimeoutMs: positiveInt.default(5_000).describe("Deadline to connect to the directory."),
+      timeoutMs: positiveInt.default(5_000).describe("Deadline of one directory operation."),
+    }),
   }),
   graphql: z.strictObject({
     maxDepth: positiveInt.max(50).default(12).describe("Deepest selection a GraphQL operation may have."),

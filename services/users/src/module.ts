@@ -7,6 +7,10 @@ import type { ObservabilityRuntime } from "@beep/observability";
 import type { RpcRuntime } from "@beep/rpc";
 import { AccountRepository } from "./account.repository.ts";
 import { CallerAuthenticator } from "./caller-authenticator.ts";
+import { LdapRepository } from "./ldap.repository.ts";
+import { LdapServiceDesc, ldapRoutes } from "./ldap.routes.ts";
+import { LdapService } from "./ldap.service.ts";
+import { LdapDirectory } from "./ldap-directory.ts";
 import { usersMigrations } from "./migrations/index.ts";
 import { PasswordHasher } from "./password-hasher.ts";
 import { SessionRepository } from "./session.repository.ts";
@@ -39,6 +43,7 @@ export const usersModule = defineModule({
       // Why: users verifies tokens with its own keys in memory; no RPC to itself.
       createAccessTokenVerifier({ ...config.auth, fetchJwks: async () => tokens.publicJwks() }),
     );
+    const sessionIssuer = new SessionIssuer(sessions, tokens, config.auth.refreshTokenTtlDays);
     const service = new UsersService({
       db,
       accounts: new AccountRepository(db),
@@ -49,11 +54,25 @@ export const usersModule = defineModule({
         maxConcurrent: config.auth.maxConcurrentHashes,
       }),
       tokens,
-      sessionIssuer: new SessionIssuer(sessions, tokens, config.auth.refreshTokenTtlDays),
+      sessionIssuer,
       logger,
     });
     const { registry } = k.get<RpcRuntime>("rpc");
     registry.service(UsersServiceDesc, usersRoutes(service, callers));
+    const ldap = config.auth.ldap;
+    registry.service(
+      LdapServiceDesc,
+      ldapRoutes(
+        new LdapService({
+          db,
+          directory: ldap.url === "" ? undefined : new LdapDirectory(ldap),
+          links: new LdapRepository(),
+          accounts: new AccountRepository(db),
+          sessionIssuer,
+          logger,
+        }),
+      ),
+    );
 
     const relay = new OutboxRelay({
       db: database.db,

@@ -8,6 +8,7 @@ import type { RpcRuntime } from "@beep/rpc";
 import { AccountRepository } from "./account.repository.ts";
 import { CallerAuthenticator } from "./caller-authenticator.ts";
 import { usersMigrations } from "./migrations/index.ts";
+import { mountOneTimeCodes } from "./one-time-codes.wiring.ts";
 import { PasswordHasher } from "./password-hasher.ts";
 import { SessionRepository } from "./session.repository.ts";
 import { SessionIssuer } from "./session-issuer.ts";
@@ -39,6 +40,9 @@ export const usersModule = defineModule({
       // Why: users verifies tokens with its own keys in memory; no RPC to itself.
       createAccessTokenVerifier({ ...config.auth, fetchJwks: async () => tokens.publicJwks() }),
     );
+    const { registry } = k.get<RpcRuntime>("rpc");
+    const sessionIssuer = new SessionIssuer(sessions, tokens, config.auth.refreshTokenTtlDays);
+    const oneTimeCodes = mountOneTimeCodes({ config, db, sessionIssuer, callers, registry, logger });
     const service = new UsersService({
       db,
       accounts: new AccountRepository(db),
@@ -49,10 +53,10 @@ export const usersModule = defineModule({
         maxConcurrent: config.auth.maxConcurrentHashes,
       }),
       tokens,
-      sessionIssuer: new SessionIssuer(sessions, tokens, config.auth.refreshTokenTtlDays),
+      sessionIssuer,
       logger,
+      afterSignUp: oneTimeCodes.afterSignUp,
     });
-    const { registry } = k.get<RpcRuntime>("rpc");
     registry.service(UsersServiceDesc, usersRoutes(service, callers));
 
     const relay = new OutboxRelay({

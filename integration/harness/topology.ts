@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "@beep/db";
 import { BeepProcess, freePort } from "./beep-process.ts";
+import { type Mailbox, startMailbox } from "./mailbox.ts";
 
 /** A running Beep deployment the scenarios talk to through the gateway. */
 export interface Topology {
@@ -11,6 +12,8 @@ export interface Topology {
   readonly gatewayUrl: string;
   /** Every process, by name (`beep`, or `users` and `gateway`). */
   readonly processes: Map<string, BeepProcess>;
+  /** The SMTP server the users process sends mail to. */
+  readonly mailbox: Mailbox;
   stop(): Promise<void>;
 }
 
@@ -21,6 +24,7 @@ export async function startAllInOne(): Promise<Topology> {
   const dir = mkdtempSync(join(tmpdir(), "beep-it-all-"));
   // Running as root, the embedded server runs as user postgres, which must traverse the temp dir.
   chmodSync(dir, 0o755);
+  const mailbox = await startMailbox();
   const beep = new BeepProcess("beep", await freePort(), ["--target=all"], {
     BEEP_ENV: "test",
     BEEP_DATABASE_EMBEDDED_DIR: join(dir, "postgres"),
@@ -28,14 +32,17 @@ export async function startAllInOne(): Promise<Topology> {
     BEEP_BLOB_URL: `file://${join(dir, "blobs")}`,
     BEEP_AUTH_ARGON2_MEMORY_KIB: "8192",
     BEEP_AUTH_ARGON2_ITERATIONS: "1",
+    BEEP_MAIL_URL: mailbox.url,
   });
   await beep.start(120_000);
   return {
     kind: "all",
     gatewayUrl: beep.url,
     processes: new Map([["beep", beep]]),
+    mailbox,
     async stop() {
       await beep.stop();
+      await mailbox.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -53,9 +60,11 @@ export async function startSplit(): Promise<Topology> {
     BEEP_AUTH_ARGON2_ITERATIONS: "1",
   };
   const usersPort = await freePort();
+  const mailbox = await startMailbox();
   const users = new BeepProcess("users", usersPort, ["--target=users"], {
     ...common,
     BEEP_DATABASE_URL: database.url,
+    BEEP_MAIL_URL: mailbox.url,
   });
   const gateway = new BeepProcess("gateway", await freePort(), ["--target=gateway"], {
     ...common,
@@ -70,9 +79,11 @@ export async function startSplit(): Promise<Topology> {
       ["users", users],
       ["gateway", gateway],
     ]),
+    mailbox,
     async stop() {
       await gateway.stop();
       await users.stop();
+      await mailbox.stop();
       await database.drop();
     },
   };

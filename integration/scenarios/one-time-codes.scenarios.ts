@@ -173,6 +173,12 @@ export function defineOneTimeCodeScenarios(topology: () => Topology): void {
       );
       expect(status.emailVerification.verified).toBe(true);
 
+      // Neither the code nor the mail body reached any process's log (the audit trail names the request only).
+      const logs = [...topology().processes.values()].flatMap((process) => process.lines).join("\n");
+      expect(logs).toContain("SIGN_IN_CODE_REQUESTED");
+      // Bounded so a timestamp or trace id that merely contains the six digits does not count.
+      expect(logs).not.toMatch(new RegExp(`(?<![0-9A-Za-z])${code}(?![0-9A-Za-z])`));
+
       const reuse = await graphql(url(), SIGN_IN_WITH_CODE, { input: { email: identity.email, code } });
       expect(reuse.errors?.[0]).toMatchObject({
         message: "Invalid or expired code",

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "@beep/db";
 import { BeepProcess, freePort } from "./beep-process.ts";
 import { type Mailbox, startMailbox } from "./mailbox.ts";
+import { type SmsGateway, startSmsGateway } from "./sms-gateway.ts";
 
 /** A running Beep deployment the scenarios talk to through the gateway. */
 export interface Topology {
@@ -14,6 +15,8 @@ export interface Topology {
   readonly processes: Map<string, BeepProcess>;
   /** The SMTP server the users process sends mail to. */
   readonly mailbox: Mailbox;
+  /** The HTTP SMS gateway the users process sends SMS to (bearer `it-sms-token`). */
+  readonly sms: SmsGateway;
   stop(): Promise<void>;
 }
 
@@ -25,6 +28,7 @@ export async function startAllInOne(): Promise<Topology> {
   // Running as root, the embedded server runs as user postgres, which must traverse the temp dir.
   chmodSync(dir, 0o755);
   const mailbox = await startMailbox();
+  const sms = await startSmsGateway();
   const beep = new BeepProcess("beep", await freePort(), ["--target=all"], {
     BEEP_ENV: "test",
     BEEP_DATABASE_EMBEDDED_DIR: join(dir, "postgres"),
@@ -33,6 +37,8 @@ export async function startAllInOne(): Promise<Topology> {
     BEEP_AUTH_ARGON2_MEMORY_KIB: "8192",
     BEEP_AUTH_ARGON2_ITERATIONS: "1",
     BEEP_MAIL_URL: mailbox.url,
+    BEEP_SMS_URL: sms.url,
+    BEEP_SMS_TOKEN: "it-sms-token",
   });
   await beep.start(120_000);
   return {
@@ -40,9 +46,11 @@ export async function startAllInOne(): Promise<Topology> {
     gatewayUrl: beep.url,
     processes: new Map([["beep", beep]]),
     mailbox,
+    sms,
     async stop() {
       await beep.stop();
       await mailbox.stop();
+      await sms.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -61,10 +69,13 @@ export async function startSplit(): Promise<Topology> {
   };
   const usersPort = await freePort();
   const mailbox = await startMailbox();
+  const sms = await startSmsGateway();
   const users = new BeepProcess("users", usersPort, ["--target=users"], {
     ...common,
     BEEP_DATABASE_URL: database.url,
     BEEP_MAIL_URL: mailbox.url,
+    BEEP_SMS_URL: sms.url,
+    BEEP_SMS_TOKEN: "it-sms-token",
   });
   const gateway = new BeepProcess("gateway", await freePort(), ["--target=gateway"], {
     ...common,
@@ -80,10 +91,12 @@ export async function startSplit(): Promise<Topology> {
       ["gateway", gateway],
     ]),
     mailbox,
+    sms,
     async stop() {
       await gateway.stop();
       await users.stop();
       await mailbox.stop();
+      await sms.stop();
       await database.drop();
     },
   };

@@ -186,6 +186,33 @@ export function defineOneTimeCodeScenarios(topology: () => Topology): void {
       });
     });
 
+    it("sends a French SMS code to the phone the user set, which signs in with the phone", async () => {
+      const user = await signedInUser(url());
+      const phone = `+3361${String(Date.now() % 10_000_000).padStart(7, "0")}`;
+      const settings = dataOf(
+        await graphql(
+          url(),
+          SETTINGS,
+          { input: { language: "fr", phone: phone.replace(/(\d{2})(?=\d)/g, "$1 ") } },
+          user.accessToken,
+        ),
+      );
+      expect(settings).toEqual({ updateContactSettings: { settings: { language: "fr", phone } } });
+      expect(dataOf(await graphql(url(), REQUEST_CODE, { input: { phone } }))).toEqual({
+        requestSignInCode: { accepted: true },
+      });
+      const sms = await topology().sms.waitFor(phone);
+      expect(sms.text).toMatch(/^\d{6} est votre code de connexion Beep\./);
+      expect(topology().sms.messages.find((m) => m.to === phone)?.authorization).toBe("Bearer it-sms-token");
+      const code = sms.text.slice(0, 6);
+      const { signInWithCode } = dataOf(
+        await graphql<{ signInWithCode: { user: { id: string } } }>(url(), SIGN_IN_WITH_CODE, {
+          input: { phone, code },
+        }),
+      );
+      expect(signInWithCode.user.id).toBe(user.user.id);
+    });
+
     it("gives an unknown email the same answer and no mail, and its sign-in the same error", async () => {
       const unknown = newIdentity().email;
       const answer = await graphql(url(), REQUEST_CODE, { input: { email: unknown, channel: "EMAIL" } });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe } from "vitest";
 import { startAllInOne, type Topology } from "./harness/topology.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
+import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
 
 describe("topology: beep --target=all on embedded defaults", () => {
   let topology: Topology;
@@ -13,4 +14,5 @@ describe("topology: beep --target=all on embedded defaults", () => {
   });
   defineIdentityScenarios(() => topology);
   defineLdapScenarios(() => topology);
+  defineOneTimeCodeScenarios(() => topology);
 });

@@ -3,6 +3,7 @@ import { startSplit, type Topology } from "./harness/topology.ts";
 import { defineCrashScenarios } from "./scenarios/crash.scenarios.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
+import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
 
 describe("topology: users and gateway as processes over gRPC + NATS + PostgreSQL", () => {
   let topology: Topology;
@@ -14,5 +15,6 @@ describe("topology: users and gateway as processes over gRPC + NATS + PostgreSQL
   });
   defineIdentityScenarios(() => topology);
   defineLdapScenarios(() => topology);
+  defineOneTimeCodeScenarios(() => topology);
   defineCrashScenarios(() => topology);
 });

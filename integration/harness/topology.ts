@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "@beep/db";
 import { BeepProcess, freePort } from "./beep-process.ts";
+import { type Mailbox, startMailbox } from "./mailbox.ts";
 import { type Slapd, startSlapd } from "./slapd.ts";
+import { type SmsGateway, startSmsGateway } from "./sms-gateway.ts";
 
 /** A running Beep deployment the scenarios talk to through the gateway. */
 export interface Topology {
@@ -14,6 +16,10 @@ export interface Topology {
   readonly processes: Map<string, BeepProcess>;
   /** The private LDAP directory users signs in against, and the bind mode this topology uses. */
   readonly ldap: { slapd: Slapd; mode: "template" | "search" };
+  /** The SMTP server the users process sends mail to. */
+  readonly mailbox: Mailbox;
+  /** The HTTP SMS gateway the users process sends SMS to (bearer `it-sms-token`). */
+  readonly sms: SmsGateway;
   stop(): Promise<void>;
 }
 
@@ -25,6 +31,8 @@ export async function startAllInOne(): Promise<Topology> {
   // Running as root, the embedded server runs as user postgres, which must traverse the temp dir.
   chmodSync(dir, 0o755);
   const slapd = await startSlapd();
+  const mailbox = await startMailbox();
+  const sms = await startSmsGateway();
   const beep = new BeepProcess("beep", await freePort(), ["--target=all"], {
     ...slapd.env("template"),
     BEEP_ENV: "test",
@@ -33,6 +41,9 @@ export async function startAllInOne(): Promise<Topology> {
     BEEP_BLOB_URL: `file://${join(dir, "blobs")}`,
     BEEP_AUTH_ARGON2_MEMORY_KIB: "8192",
     BEEP_AUTH_ARGON2_ITERATIONS: "1",
+    BEEP_MAIL_URL: mailbox.url,
+    BEEP_SMS_URL: sms.url,
+    BEEP_SMS_TOKEN: "it-sms-token",
   });
   await beep.start(120_000);
   return {
@@ -40,9 +51,13 @@ export async function startAllInOne(): Promise<Topology> {
     gatewayUrl: beep.url,
     processes: new Map([["beep", beep]]),
     ldap: { slapd, mode: "template" },
+    mailbox,
+    sms,
     async stop() {
       await beep.stop();
       await slapd.stop();
+      await mailbox.stop();
+      await sms.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -62,10 +77,15 @@ export async function startSplit(): Promise<Topology> {
   const usersPort = await freePort();
   // Why search mode here: each topology covers one bind mode, so both run end to end.
   const slapd = await startSlapd();
+  const mailbox = await startMailbox();
+  const sms = await startSmsGateway();
   const users = new BeepProcess("users", usersPort, ["--target=users"], {
     ...common,
     ...slapd.env("search"),
     BEEP_DATABASE_URL: database.url,
+    BEEP_MAIL_URL: mailbox.url,
+    BEEP_SMS_URL: sms.url,
+    BEEP_SMS_TOKEN: "it-sms-token",
   });
   const gateway = new BeepProcess("gateway", await freePort(), ["--target=gateway"], {
     ...common,
@@ -81,10 +101,14 @@ export async function startSplit(): Promise<Topology> {
       ["gateway", gateway],
     ]),
     ldap: { slapd, mode: "search" },
+    mailbox,
+    sms,
     async stop() {
       await gateway.stop();
       await users.stop();
       await slapd.stop();
+      await mailbox.stop();
+      await sms.stop();
       await database.drop();
     },
   };

@@ -151,6 +151,51 @@ export const configSchema = z.strictObject({
       timeoutMs: positiveInt.default(5_000).describe("Deadline of one directory operation."),
     }),
   }),
+  mail: z.strictObject({
+    url: url(["log", "smtp", "smtps"])
+      .default("log://")
+      .describe(
+        "Outgoing mail: log:// (logs recipient and subject), smtp://user:pass@host:587 or smtps://…:465.",
+      )
+      .meta({ secret: true }),
+    from: z
+      .string()
+      .min(3)
+      .default("Beep <no-reply@beep.localhost>")
+      .describe("From header of every mail Beep sends."),
+    logBodies: z
+      .stringbool()
+      .default(true)
+      .describe(
+        "With mail.url=log://, also log each body (codes, links) so local sign-in works; obeyed only when env=development.",
+      ),
+  }),
+  sms: z.strictObject({
+    url: url(["log", "http", "https"])
+      .default("log://")
+      .describe(
+        "SMS gateway: log:// (logs the recipient only) or an http(s) URL that receives POST {to, text}.",
+      ),
+    token: z
+      .string()
+      .default("")
+      .describe("Bearer token sent to the SMS gateway URL; empty sends none.")
+      .meta({ secret: true }),
+  }),
+  codes: z.strictObject({
+    ttlMinutes: positiveInt
+      .max(60)
+      .default(10)
+      .describe("Lifetime of a one-time code (sign-in or email verification)."),
+    maxAttempts: positiveInt
+      .max(20)
+      .default(5)
+      .describe("Wrong guesses after which a one-time code is dead."),
+    maxPerHour: positiveInt
+      .max(100)
+      .default(5)
+      .describe("One-time codes sent to one account per purpose per hour; more are silently dropped."),
+  }),
   graphql: z.strictObject({
     maxDepth: positiveInt.max(50).default(12).describe("Deepest selection a GraphQL operation may have."),
     maxAliases: positiveInt.max(100).default(15).describe("Aliases allowed in one GraphQL operation."),

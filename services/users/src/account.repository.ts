@@ -14,6 +14,9 @@ export interface ProfileChanges {
 
 type Db = Kysely<UsersTables> | Transaction<UsersTables>;
 
+/** Columns with a default that an insert may leave out. */
+type OptionalColumn = "language" | "email_verified_at" | "phone";
+
 /** SQL for `users.accounts`. */
 export class AccountRepository {
   constructor(private readonly db: Kysely<UsersTables>) {}
@@ -35,7 +38,11 @@ export class AccountRepository {
   /** Inserts an account; resolves to the constraint name on a unique violation instead of throwing. */
   async insert(
     trx: Db,
-    account: Omit<AccountRow, "created_at" | "updated_at" | "email_normalized" | "username_normalized">,
+    account: Omit<
+      AccountRow,
+      "created_at" | "updated_at" | "email_normalized" | "username_normalized" | OptionalColumn
+    > &
+      Partial<Pick<AccountRow, OptionalColumn>>,
   ): Promise<{ row?: AccountRow; conflict?: "email" | "username" }> {
     try {
       const row = await trx

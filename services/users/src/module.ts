@@ -12,6 +12,7 @@ import { LdapServiceDesc, ldapRoutes } from "./ldap.routes.ts";
 import { LdapService } from "./ldap.service.ts";
 import { LdapDirectory } from "./ldap-directory.ts";
 import { usersMigrations } from "./migrations/index.ts";
+import { mountOneTimeCodes } from "./one-time-codes.wiring.ts";
 import { PasswordHasher } from "./password-hasher.ts";
 import { SessionRepository } from "./session.repository.ts";
 import { SessionIssuer } from "./session-issuer.ts";
@@ -44,6 +45,8 @@ export const usersModule = defineModule({
       createAccessTokenVerifier({ ...config.auth, fetchJwks: async () => tokens.publicJwks() }),
     );
     const sessionIssuer = new SessionIssuer(sessions, tokens, config.auth.refreshTokenTtlDays);
+    const { registry } = k.get<RpcRuntime>("rpc");
+    const oneTimeCodes = mountOneTimeCodes({ config, db, sessionIssuer, callers, registry, logger });
     const service = new UsersService({
       db,
       accounts: new AccountRepository(db),
@@ -56,8 +59,8 @@ export const usersModule = defineModule({
       tokens,
       sessionIssuer,
       logger,
+      afterSignUp: oneTimeCodes.afterSignUp,
     });
-    const { registry } = k.get<RpcRuntime>("rpc");
     registry.service(UsersServiceDesc, usersRoutes(service, callers));
     const ldap = config.auth.ldap;
     registry.service(

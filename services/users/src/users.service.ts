@@ -27,6 +27,8 @@ export interface UsersServiceDeps {
   tokens: TokenIssuer;
   sessionIssuer: SessionIssuer;
   logger: Logger;
+  /** Runs after a sign-up commits (mails the verification code); must not throw. */
+  afterSignUp?: (account: AccountRow) => void;
 }
 
 const INVALID_CREDENTIALS = "Invalid email or password";
@@ -72,6 +74,7 @@ export class UsersService {
       throw new BeepError("CONFLICT", `${result.conflict} is already taken`, { field: result.conflict });
     }
     const user = toUserView(result.row as AccountRow);
+    this.deps.afterSignUp?.(result.row as AccountRow);
     audit(this.deps.logger, { action: "USER_CREATED", actor: user.id, target: user.id, outcome: "success" });
     return user;
   }

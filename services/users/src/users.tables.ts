@@ -18,6 +18,12 @@ export interface AccountsTable {
   bio: string;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** `en` or `fr` (AUTH-9): the language of mails and server messages. */
+  language: ColumnType<string, string | undefined, string>;
+  /** When the email was proven by a code or link; null while unverified. */
+  email_verified_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** E.164 phone for SMS codes; unique; null when none. */
+  phone: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** `users.sessions`: a signed-in device; one refresh-token family. */
@@ -62,6 +68,20 @@ export interface ExternalIdentitiesTable {
   last_used_at: Timestamp;
 }
 
+/** `users.one_time_codes`: hashed 6-digit codes for email verification and passwordless sign-in. */
+export interface OneTimeCodesTable {
+  id: string;
+  account_id: string;
+  purpose: "verify_email" | "sign_in";
+  destination: string;
+  code_hash: string;
+  link_token_hash: string | null;
+  attempts: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
 /** The users schema as Kysely sees it. */
 export interface UsersTables {
   accounts: AccountsTable;
@@ -69,4 +89,5 @@ export interface UsersTables {
   refresh_tokens: RefreshTokensTable;
   signing_keys: SigningKeysTable;
   external_identities: ExternalIdentitiesTable;
+  one_time_codes: OneTimeCodesTable;
 }

@@ -1,7 +1,13 @@
 import { baseSchema } from "./base.schema.ts";
 import { identitySchema } from "./identity.schema.ts";
 import { ldapSchema } from "./ldap.schema.ts";
+import { oneTimeCodesSchema } from "./one-time-codes.schema.ts";
 import type { SchemaModule } from "./schema-module.ts";
 
 /** Every slice of the public schema; a feature adds one file and one line here. */
-export const schemaModules: readonly SchemaModule[] = [baseSchema, identitySchema, ldapSchema];
+export const schemaModules: readonly SchemaModule[] = [
+  baseSchema,
+  identitySchema,
+  ldapSchema,
+  oneTimeCodesSchema,
+];

@@ -102,6 +102,22 @@ export const configSchema = z.strictObject({
       .max(64)
       .default(4)
       .describe("Password hashes computed at once; more wait, so a burst cannot exhaust memory."),
+    totp: z.strictObject({
+      issuer: z
+        .string()
+        .min(1)
+        .max(64)
+        .default("Beep")
+        .describe("Issuer name authenticator apps show next to the account (otpauth URI)."),
+      challengeTtlSeconds: positiveInt
+        .max(3_600)
+        .default(300)
+        .describe("How long a TWO_FACTOR_REQUIRED challenge can be answered."),
+      challengeMaxAttempts: positiveInt
+        .max(20)
+        .default(5)
+        .describe("Wrong codes after which a sign-in challenge is dead and the user signs in again."),
+    }),
   }),
   graphql: z.strictObject({
     maxDepth: positiveInt.max(50).default(12).describe("Deepest selection a GraphQL operation may have."),

@@ -13,6 +13,9 @@ import { SessionRepository } from "./session.repository.ts";
 import { SessionIssuer } from "./session-issuer.ts";
 import { SigningKeyRepository } from "./signing-key.repository.ts";
 import { TokenIssuer } from "./token-issuer.ts";
+import { TwoFactorRepository } from "./two-factor.repository.ts";
+import { TwoFactorServiceDesc, twoFactorRoutes } from "./two-factor.routes.ts";
+import { TwoFactorService } from "./two-factor.service.ts";
 import { UsersServiceDesc, usersRoutes } from "./users.routes.ts";
 import { USERS_SCHEMA } from "./users.schema-name.ts";
 import { UsersService } from "./users.service.ts";
@@ -39,6 +42,14 @@ export const usersModule = defineModule({
       // Why: users verifies tokens with its own keys in memory; no RPC to itself.
       createAccessTokenVerifier({ ...config.auth, fetchJwks: async () => tokens.publicJwks() }),
     );
+    const twoFactor = new TwoFactorService({
+      db,
+      repo: new TwoFactorRepository(db),
+      accounts: new AccountRepository(db),
+      sessionIssuer: new SessionIssuer(sessions, tokens, config.auth.refreshTokenTtlDays),
+      logger,
+      settings: config.auth.totp,
+    });
     const service = new UsersService({
       db,
       accounts: new AccountRepository(db),
@@ -51,9 +62,11 @@ export const usersModule = defineModule({
       tokens,
       sessionIssuer: new SessionIssuer(sessions, tokens, config.auth.refreshTokenTtlDays),
       logger,
+      secondFactor: twoFactor,
     });
     const { registry } = k.get<RpcRuntime>("rpc");
     registry.service(UsersServiceDesc, usersRoutes(service, callers));
+    registry.service(TwoFactorServiceDesc, twoFactorRoutes(twoFactor, callers));
 
     const relay = new OutboxRelay({
       db: database.db,

@@ -118,13 +118,14 @@ export class TwoFactorRepository {
     trx: Transaction<UsersTables>,
     tokenHash: string,
     maxAttempts: number,
+    now: Date,
   ): Promise<SignInChallengeRow | undefined> {
     return trx
       .selectFrom("sign_in_challenges")
       .selectAll()
       .where("token_hash", "=", tokenHash)
       .where("used_at", "is", null)
-      .where("expires_at", ">", new Date())
+      .where("expires_at", ">", now)
       .where("failed_attempts", "<", maxAttempts)
       .forUpdate()
       .executeTakeFirst();

@@ -177,6 +177,7 @@ export class TwoFactorService {
         trx,
         tokenHash,
         this.deps.settings.challengeMaxAttempts,
+        new Date(this.now()),
       );
       if (!challenge) return { result: "dead" as const };
       const accountId = String(challenge.account_id);

@@ -56,6 +56,8 @@ export async function startSplit(): Promise<Topology> {
   const users = new BeepProcess("users", usersPort, ["--target=users"], {
     ...common,
     BEEP_DATABASE_URL: database.url,
+    // Split runs TOTP secrets encrypted at rest; all-in-one runs the default (no key).
+    BEEP_AUTH_TOTP_SECRET_KEY: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
   });
   const gateway = new BeepProcess("gateway", await freePort(), ["--target=gateway"], {
     ...common,

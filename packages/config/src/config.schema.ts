@@ -117,6 +117,16 @@ export const configSchema = z.strictObject({
         .max(20)
         .default(5)
         .describe("Wrong codes after which a sign-in challenge is dead and the user signs in again."),
+      secretKey: z
+        .string()
+        .default("")
+        .refine((value) => value === "" || Buffer.from(value, "base64").length === 32, {
+          message: "must be empty or 32 bytes in base64 (openssl rand -base64 32)",
+        })
+        .describe(
+          "Base64 32-byte AES-256-GCM key encrypting TOTP secrets at rest; empty stores them in clear.",
+        )
+        .meta({ secret: true }),
     }),
   }),
   graphql: z.strictObject({

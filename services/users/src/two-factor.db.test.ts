@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import {
   createTestDatabase,
@@ -103,7 +104,12 @@ beforeAll(async () => {
     accounts: new AccountRepository(db),
     sessionIssuer: new SessionIssuer(new SessionRepository(db), tokens, 30),
     logger,
-    settings: { issuer: "Beep", challengeTtlSeconds: 300, challengeMaxAttempts: 5 },
+    settings: {
+      issuer: "Beep",
+      challengeTtlSeconds: 300,
+      challengeMaxAttempts: 5,
+      secretKey: randomBytes(32).toString("base64"),
+    },
     now: () => clock,
   });
 }, 60_000);
@@ -119,6 +125,13 @@ describe("TOTP two-factor against PostgreSQL", () => {
     const id = String(account.id);
     const { secret, otpauthUri } = await service.beginEnrolment(id);
     expect(otpauthUri).toContain(`secret=${secret}`);
+    const stored = await db
+      .selectFrom("totp_credentials")
+      .select("secret")
+      .where("account_id", "=", id)
+      .executeTakeFirstOrThrow();
+    expect(stored.secret).toMatch(/^enc:v1:/);
+    expect(stored.secret).not.toContain(secret);
     expect(await service.status(id)).toEqual({
       enabled: false,
       enrolmentPending: true,

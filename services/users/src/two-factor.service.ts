@@ -15,6 +15,7 @@ import {
   otpauthUri,
   RECOVERY_CODE_COUNT,
 } from "./totp-codes.ts";
+import { TotpSecretBox } from "./totp-secret-box.ts";
 import type { TotpCredentialRow, TwoFactorRepository } from "./two-factor.repository.ts";
 import type { SessionTokensView } from "./user-view.ts";
 import type { UsersTables } from "./users.tables.ts";
@@ -27,6 +28,8 @@ export interface TwoFactorSettings {
   challengeTtlSeconds: number;
   /** Wrong codes a challenge survives; the next one kills it. */
   challengeMaxAttempts: number;
+  /** Base64 AES-256 key encrypting secrets at rest; empty stores them unencrypted. */
+  secretKey: string;
 }
 
 /** What TwoFactorService needs. */
@@ -64,9 +67,11 @@ const MAX_CHALLENGE_LENGTH = 128;
  */
 export class TwoFactorService {
   private readonly now: () => number;
+  private readonly box: TotpSecretBox;
 
   constructor(private readonly deps: TwoFactorServiceDeps) {
     this.now = deps.now ?? Date.now;
+    this.box = new TotpSecretBox(deps.settings.secretKey);
   }
 
   /**
@@ -96,7 +101,7 @@ export class TwoFactorService {
   async beginEnrolment(userId: string): Promise<{ secret: string; otpauthUri: string }> {
     const account = await this.requireAccount(userId);
     const secret = newTotpSecret();
-    if (!(await this.deps.repo.savePending(userId, secret))) {
+    if (!(await this.deps.repo.savePending(userId, this.box.seal(secret, userId)))) {
       throw new BeepError("CONFLICT", "Two-factor authentication is already on", { field: "totp" });
     }
     audit(this.deps.logger, { action: "TOTP_ENROLMENT_STARTED", actor: userId, target: userId });
@@ -111,7 +116,7 @@ export class TwoFactorService {
       const credential = await this.deps.repo.findCredential(userId, trx, true);
       if (!credential) return "no-enrolment" as const;
       if (credential.confirmed_at) return "already-on" as const;
-      const step = matchingTimeStep(credential.secret, normalized, this.now());
+      const step = matchingTimeStep(this.secretOf(credential), normalized, this.now());
       if (step === undefined || !(await this.deps.repo.acceptStep(trx, userId, step, true))) {
         return "invalid" as const;
       }
@@ -263,7 +268,7 @@ export class TwoFactorService {
       return { ok: false, reason: "invalid" };
     }
     if (isTotpCode(normalized)) {
-      const step = matchingTimeStep(credential.secret, normalized, this.now());
+      const step = matchingTimeStep(this.secretOf(credential), normalized, this.now());
       if (step === undefined) return { ok: false, reason: "invalid" };
       return (await this.deps.repo.acceptStep(trx, accountId, step))
         ? { ok: true, kind: "totp" }
@@ -272,6 +277,10 @@ export class TwoFactorService {
     return (await this.deps.repo.useRecoveryCode(trx, accountId, hashRecoveryCode(normalized)))
       ? { ok: true, kind: "recovery" }
       : { ok: false, reason: "invalid" };
+  }
+
+  private secretOf(credential: TotpCredentialRow): string {
+    return this.box.open(credential.secret, String(credential.account_id));
   }
 
   private auditRecoveryCodeUsed(accountId: string, ip: string | undefined): void {

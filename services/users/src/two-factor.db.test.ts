@@ -254,6 +254,21 @@ describe("TOTP two-factor against PostgreSQL", () => {
     });
   });
 
+  it("lets disable race with a sign-in's second step without a database error", async () => {
+    for (let round = 0; round < 5; round++) {
+      const { account, id, recoveryCodes } = await enrolled();
+      const challenge = await challengeFor(account);
+      const results = await Promise.allSettled([
+        service.completeSignIn({ challengeToken: challenge, code: recoveryCodes[0] as string, ...client }),
+        service.disable(id, recoveryCodes[1] as string),
+      ]);
+      for (const result of results) {
+        if (result.status === "rejected") expect((result.reason as BeepError).code).toBe("UNAUTHENTICATED");
+      }
+      expect(results[1]?.status).toBe("fulfilled");
+    }
+  });
+
   it("never writes a secret, a code or a challenge token to the log", async () => {
     const { account, secret, recoveryCodes } = await enrolled();
     const challenge = await challengeFor(account);

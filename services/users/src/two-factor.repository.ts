@@ -113,6 +113,16 @@ export class TwoFactorRepository {
       .execute();
   }
 
+  /** The account a challenge belongs to, without locking it. */
+  async challengeAccount(trx: Db, tokenHash: string): Promise<string | undefined> {
+    const row = await trx
+      .selectFrom("sign_in_challenges")
+      .select("account_id")
+      .where("token_hash", "=", tokenHash)
+      .executeTakeFirst();
+    return row ? String(row.account_id) : undefined;
+  }
+
   /** A challenge that is unused, unexpired and under the attempt limit, locked for this transaction. */
   findLiveChallengeForUpdate(
     trx: Transaction<UsersTables>,

@@ -178,18 +178,19 @@ export class TwoFactorService {
     }
     const tokenHash = hashChallengeToken(input.challengeToken);
     const outcome = await this.deps.db.transaction().execute(async (trx) => {
+      // Lock order credential → challenge, the same as disable (credential → its challenges), so they cannot deadlock.
+      const accountId = await this.deps.repo.challengeAccount(trx, tokenHash);
+      if (!accountId) return { result: "dead" as const };
+      const credential = await this.deps.repo.findCredential(accountId, trx, true);
       const challenge = await this.deps.repo.findLiveChallengeForUpdate(
         trx,
         tokenHash,
         this.deps.settings.challengeMaxAttempts,
         new Date(this.now()),
       );
-      if (!challenge) return { result: "dead" as const };
-      const accountId = String(challenge.account_id);
-      const credential = await this.deps.repo.findCredential(accountId, trx, true);
       const account = await this.deps.accounts.findById(accountId, trx);
       // 2FA turned off (or account gone) since the challenge: the challenge means nothing now.
-      if (!credential?.confirmed_at || !account) return { result: "dead" as const };
+      if (!challenge || !credential?.confirmed_at || !account) return { result: "dead" as const };
       const spent = await this.spendCode(trx, credential, input.code);
       if (!spent.ok) {
         await this.deps.repo.recordFailedAttempt(trx, tokenHash);

@@ -3,6 +3,7 @@ import { startAllInOne, type Topology } from "./harness/topology.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
+import { defineTwoFactorScenarios } from "./scenarios/two-factor.scenarios.ts";
 
 describe("topology: beep --target=all on embedded defaults", () => {
   let topology: Topology;
@@ -15,4 +16,5 @@ describe("topology: beep --target=all on embedded defaults", () => {
   defineIdentityScenarios(() => topology);
   defineLdapScenarios(() => topology);
   defineOneTimeCodeScenarios(() => topology);
+  defineTwoFactorScenarios(() => topology);
 });

@@ -4,6 +4,7 @@ import { defineCrashScenarios } from "./scenarios/crash.scenarios.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
+import { defineTwoFactorScenarios } from "./scenarios/two-factor.scenarios.ts";
 
 describe("topology: users and gateway as processes over gRPC + NATS + PostgreSQL", () => {
   let topology: Topology;
@@ -16,5 +17,6 @@ describe("topology: users and gateway as processes over gRPC + NATS + PostgreSQL
   defineIdentityScenarios(() => topology);
   defineLdapScenarios(() => topology);
   defineOneTimeCodeScenarios(() => topology);
+  defineTwoFactorScenarios(() => topology);
   defineCrashScenarios(() => topology);
 });

@@ -86,6 +86,8 @@ export async function startSplit(): Promise<Topology> {
     BEEP_MAIL_URL: mailbox.url,
     BEEP_SMS_URL: sms.url,
     BEEP_SMS_TOKEN: "it-sms-token",
+    // Split runs TOTP secrets encrypted at rest; all-in-one runs the default (no key).
+    BEEP_AUTH_TOTP_SECRET_KEY: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
   });
   const gateway = new BeepProcess("gateway", await freePort(), ["--target=gateway"], {
     ...common,

@@ -150,6 +150,32 @@ export const configSchema = z.strictObject({
       connectTimeoutMs: positiveInt.default(5_000).describe("Deadline to connect to the directory."),
       timeoutMs: positiveInt.default(5_000).describe("Deadline of one directory operation."),
     }),
+    totp: z.strictObject({
+      issuer: z
+        .string()
+        .min(1)
+        .max(64)
+        .default("Beep")
+        .describe("Issuer name authenticator apps show next to the account (otpauth URI)."),
+      challengeTtlSeconds: positiveInt
+        .max(3_600)
+        .default(300)
+        .describe("How long a TWO_FACTOR_REQUIRED challenge can be answered."),
+      challengeMaxAttempts: positiveInt
+        .max(20)
+        .default(5)
+        .describe("Wrong codes after which a sign-in challenge is dead and the user signs in again."),
+      secretKey: z
+        .string()
+        .default("")
+        .refine((value) => value === "" || Buffer.from(value, "base64").length === 32, {
+          message: "must be empty or 32 bytes in base64 (openssl rand -base64 32)",
+        })
+        .describe(
+          "Base64 32-byte AES-256-GCM key encrypting TOTP secrets at rest; empty stores them in clear.",
+        )
+        .meta({ secret: true }),
+    }),
   }),
   mail: z.strictObject({
     url: url(["log", "smtp", "smtps"])

@@ -18,6 +18,9 @@ import { SessionRepository } from "./session.repository.ts";
 import { SessionIssuer } from "./session-issuer.ts";
 import { SigningKeyRepository } from "./signing-key.repository.ts";
 import { TokenIssuer } from "./token-issuer.ts";
+import { TwoFactorRepository } from "./two-factor.repository.ts";
+import { TwoFactorServiceDesc, twoFactorRoutes } from "./two-factor.routes.ts";
+import { TwoFactorService } from "./two-factor.service.ts";
 import { UsersServiceDesc, usersRoutes } from "./users.routes.ts";
 import { USERS_SCHEMA } from "./users.schema-name.ts";
 import { UsersService } from "./users.service.ts";
@@ -47,6 +50,14 @@ export const usersModule = defineModule({
     const sessionIssuer = new SessionIssuer(sessions, tokens, config.auth.refreshTokenTtlDays);
     const { registry } = k.get<RpcRuntime>("rpc");
     const oneTimeCodes = mountOneTimeCodes({ config, db, sessionIssuer, callers, registry, logger });
+    const twoFactor = new TwoFactorService({
+      db,
+      repo: new TwoFactorRepository(db),
+      accounts: new AccountRepository(db),
+      sessionIssuer,
+      logger,
+      settings: config.auth.totp,
+    });
     const service = new UsersService({
       db,
       accounts: new AccountRepository(db),
@@ -60,6 +71,7 @@ export const usersModule = defineModule({
       sessionIssuer,
       logger,
       afterSignUp: oneTimeCodes.afterSignUp,
+      secondFactor: twoFactor,
     });
     registry.service(UsersServiceDesc, usersRoutes(service, callers));
     const ldap = config.auth.ldap;
@@ -76,6 +88,7 @@ export const usersModule = defineModule({
         }),
       ),
     );
+    registry.service(TwoFactorServiceDesc, twoFactorRoutes(twoFactor, callers));
 
     const relay = new OutboxRelay({
       db: database.db,

@@ -8,6 +8,7 @@ import type { PasswordHasher } from "./password-hasher.ts";
 import type { SessionRepository } from "./session.repository.ts";
 import { hashRefreshToken, newRefreshToken, type SessionIssuer } from "./session-issuer.ts";
 import type { TokenIssuer } from "./token-issuer.ts";
+import type { TwoFactorService } from "./two-factor.service.ts";
 import { requireEmail, requirePassword, requireText, requireUsername } from "./user-input.ts";
 import { type SessionTokensView, toUserView, type UserView } from "./user-view.ts";
 import { USERS_SCHEMA } from "./users.schema-name.ts";
@@ -29,6 +30,8 @@ export interface UsersServiceDeps {
   logger: Logger;
   /** Runs after a sign-up commits (mails the verification code); must not throw. */
   afterSignUp?: (account: AccountRow) => void;
+  /** Asks for a second factor when the account has 2FA on (AUTH-3). */
+  secondFactor?: Pick<TwoFactorService, "demandSecondFactor">;
 }
 
 const INVALID_CREDENTIALS = "Invalid email or password";
@@ -104,6 +107,8 @@ export class UsersService {
       });
       throw new BeepError("UNAUTHENTICATED", INVALID_CREDENTIALS);
     }
+    // With 2FA on this throws TWO_FACTOR_REQUIRED (with a challenge) instead of making a session.
+    await this.deps.secondFactor?.demandSecondFactor(account, input.ip);
     audit(this.deps.logger, {
       action: "SIGN_IN",
       actor: String(account.id),

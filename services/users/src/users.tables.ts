@@ -82,6 +82,35 @@ export interface OneTimeCodesTable {
   used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
+/** `users.totp_credentials`: an account's TOTP secret; pending while `confirmed_at` is null. */
+export interface TotpCredentialsTable {
+  account_id: string;
+  /** Base32 secret; never logged nor returned after enrolment. */
+  secret: string;
+  confirmed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Last accepted TOTP time step (unix seconds / 30): no step at or before it is accepted again. */
+  last_used_step: ColumnType<string | null, number | string | null | undefined, number | string | null>;
+  created_at: Timestamp;
+}
+
+/** `users.totp_recovery_codes`: SHA-256 of each one-time recovery code. */
+export interface TotpRecoveryCodesTable {
+  account_id: string;
+  code_hash: string;
+  used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: Timestamp;
+}
+
+/** `users.sign_in_challenges`: SHA-256 of a pending second-factor challenge token. */
+export interface SignInChallengesTable {
+  token_hash: string;
+  account_id: string;
+  expires_at: Timestamp;
+  failed_attempts: ColumnType<number, number | undefined, number>;
+  used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: Timestamp;
+}
+
 /** The users schema as Kysely sees it. */
 export interface UsersTables {
   accounts: AccountsTable;
@@ -90,4 +119,7 @@ export interface UsersTables {
   signing_keys: SigningKeysTable;
   external_identities: ExternalIdentitiesTable;
   one_time_codes: OneTimeCodesTable;
+  totp_credentials: TotpCredentialsTable;
+  totp_recovery_codes: TotpRecoveryCodesTable;
+  sign_in_challenges: SignInChallengesTable;
 }

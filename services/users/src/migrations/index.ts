@@ -3,6 +3,7 @@ import type { Migration } from "kysely";
 import { USERS_SCHEMA } from "../users.schema-name.ts";
 import * as identity from "./0001_identity.ts";
 import * as externalIdentities from "./0003_external_identities.ts";
+import * as totp from "./0005_totp.ts";
 import * as oneTimeCodes from "./0006_one_time_codes.ts";
 
 /** The users schema's migrations, forward-only, applied in name order. */
@@ -10,5 +11,6 @@ export const usersMigrations: Record<string, Migration> = {
   "0001_identity": identity,
   "0002_outbox": outboxMigration(USERS_SCHEMA),
   "0003_external_identities": externalIdentities,
+  "0005_totp": totp,
   "0006_one_time_codes": oneTimeCodes,
 };

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseOidcProviders } from "./oidc-providers.ts";
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
@@ -102,6 +103,20 @@ export const configSchema = z.strictObject({
       .max(64)
       .default(4)
       .describe("Password hashes computed at once; more wait, so a burst cannot exhaust memory."),
+    oidcProviders: z
+      .string()
+      .default("")
+      .superRefine((value, ctx) => {
+        try {
+          parseOidcProviders(value);
+        } catch (error) {
+          ctx.addIssue({ code: "custom", message: (error as Error).message });
+        }
+      })
+      .describe(
+        'OpenID Connect providers (AUTH-5) as JSON: [{"name","issuer","clientId","clientSecret","scopes"}]; redirect URI is <http.publicUrl>/auth/oidc/<name>/callback.',
+      )
+      .meta({ secret: true }),
   }),
   graphql: z.strictObject({
     maxDepth: positiveInt.max(50).default(12).describe("Deepest selection a GraphQL operation may have."),

@@ -12,6 +12,7 @@ import { PasswordHasher } from "./password-hasher.ts";
 import { SessionRepository } from "./session.repository.ts";
 import { SessionIssuer } from "./session-issuer.ts";
 import { SigningKeyRepository } from "./signing-key.repository.ts";
+import { createSsoService, SsoServiceDesc, ssoRoutes } from "./sso.module.ts";
 import { TokenIssuer } from "./token-issuer.ts";
 import { UsersServiceDesc, usersRoutes } from "./users.routes.ts";
 import { USERS_SCHEMA } from "./users.schema-name.ts";
@@ -54,6 +55,7 @@ export const usersModule = defineModule({
     });
     const { registry } = k.get<RpcRuntime>("rpc");
     registry.service(UsersServiceDesc, usersRoutes(service, callers));
+    registry.service(SsoServiceDesc, ssoRoutes(createSsoService({ config, db, tokens, logger })));
 
     const relay = new OutboxRelay({
       db: database.db,

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from "kysely";
+import type { OidcFlowsTable, OidcLinkTokensTable } from "./sso.tables.ts";
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
@@ -69,4 +70,6 @@ export interface UsersTables {
   refresh_tokens: RefreshTokensTable;
   signing_keys: SigningKeysTable;
   external_identities: ExternalIdentitiesTable;
+  oidc_flows: OidcFlowsTable;
+  oidc_link_tokens: OidcLinkTokensTable;
 }

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "@beep/db";
 import { BeepProcess, freePort } from "./beep-process.ts";
+import { oidcPeerEnv } from "./oidc-peer.ts";
 
 /** A running Beep deployment the scenarios talk to through the gateway. */
 export interface Topology {
@@ -21,7 +22,9 @@ export async function startAllInOne(): Promise<Topology> {
   const dir = mkdtempSync(join(tmpdir(), "beep-it-all-"));
   // Running as root, the embedded server runs as user postgres, which must traverse the temp dir.
   chmodSync(dir, 0o755);
-  const beep = new BeepProcess("beep", await freePort(), ["--target=all"], {
+  const port = await freePort();
+  const beep = new BeepProcess("beep", port, ["--target=all"], {
+    ...(await oidcPeerEnv(`http://127.0.0.1:${port}`)),
     BEEP_ENV: "test",
     BEEP_DATABASE_EMBEDDED_DIR: join(dir, "postgres"),
     BEEP_DATABASE_EMBEDDED_PORT: String(await freePort()),
@@ -53,11 +56,13 @@ export async function startSplit(): Promise<Topology> {
     BEEP_AUTH_ARGON2_ITERATIONS: "1",
   };
   const usersPort = await freePort();
+  const gatewayPort = await freePort();
+  Object.assign(common, await oidcPeerEnv(`http://127.0.0.1:${gatewayPort}`));
   const users = new BeepProcess("users", usersPort, ["--target=users"], {
     ...common,
     BEEP_DATABASE_URL: database.url,
   });
-  const gateway = new BeepProcess("gateway", await freePort(), ["--target=gateway"], {
+  const gateway = new BeepProcess("gateway", gatewayPort, ["--target=gateway"], {
     ...common,
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort}`,
   });

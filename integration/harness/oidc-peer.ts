@@ -16,6 +16,8 @@ export interface OidcPerson {
 
 /** The name Beep knows the test provider by. */
 export const OIDC_PEER_NAME = "testop";
+/** A second configured provider whose issuer never answers. */
+export const OIDC_DEAD_PEER_NAME = "deadop";
 const CLIENT_ID = "beep-it";
 const CLIENT_SECRET = "beep-it-client-secret-9f2c";
 
@@ -38,6 +40,13 @@ export async function oidcPeerEnv(gatewayUrl: string): Promise<Record<string, st
         clientId: CLIENT_ID,
         clientSecret: CLIENT_SECRET,
         scopes: ["openid", "email", "profile"],
+      },
+      {
+        name: OIDC_DEAD_PEER_NAME,
+        issuer: `http://127.0.0.1:${await freePort()}`,
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        scopes: ["openid"],
       },
     ]),
   };
@@ -85,6 +94,14 @@ export async function startOidcPeer(gatewayUrl: string): Promise<OidcPeer> {
     features: { devInteractions: { enabled: false } },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     pkce: { required: () => true },
+    ttl: {
+      AccessToken: 300,
+      AuthorizationCode: 60,
+      Grant: 600,
+      IdToken: 300,
+      Interaction: 600,
+      Session: 600,
+    },
     findAccount: (_ctx, sub) => {
       const person = people.get(sub);
       if (!person) return undefined;

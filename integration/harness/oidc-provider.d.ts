@@ -25,6 +25,7 @@ declare module "oidc-provider" {
     features: Record<string, unknown>;
     interactions: { url: (ctx: unknown, interaction: Interaction) => string };
     pkce: { required: () => boolean };
+    ttl: Record<string, number>;
     findAccount: (ctx: unknown, sub: string) => Account | undefined | Promise<Account | undefined>;
   }
 

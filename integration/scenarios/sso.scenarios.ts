@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dataOf, graphql } from "../harness/graphql-client.ts";
-import { OIDC_PEER_NAME, type OidcPeer, startOidcPeer } from "../harness/oidc-peer.ts";
+import { OIDC_DEAD_PEER_NAME, OIDC_PEER_NAME, type OidcPeer, startOidcPeer } from "../harness/oidc-peer.ts";
 import type { Topology } from "../harness/topology.ts";
 import { signedInUser } from "./identity.scenarios.ts";
 
@@ -27,6 +27,15 @@ function newPerson() {
     familyName: "Hopper",
   };
 }
+
+interface AuditLine {
+  action: string;
+  user: string | null;
+  outcome: string;
+  details: { provider?: string; reason?: string };
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** OIDC single sign-on (AUTH-5) against a real OpenID provider, through the gateway's browser edges. */
 export function defineSsoScenarios(topology: () => Topology): void {
@@ -72,6 +81,23 @@ export function defineSsoScenarios(topology: () => Topology): void {
     return land(await peer.authorize(begun.location, sub), begun.cookie);
   }
 
+  /** Audit lines of `action` written so far by any process of the deployment. */
+  async function audits(action: string): Promise<AuditLine[]> {
+    await pause(150);
+    return [...topology().processes.values()].flatMap((process) =>
+      process.lines
+        .filter((line) => line.includes(`"action":"${action}"`))
+        .map((line) => JSON.parse(line) as AuditLine),
+    );
+  }
+  const reasons = async () => (await audits("OIDC_SIGN_IN_FAILED")).map((line) => line.details.reason);
+  /** No log line of any process holds `secret`. */
+  const neverLogged = (secret: string) => {
+    for (const process of topology().processes.values()) {
+      for (const line of process.lines) expect(line).not.toContain(secret);
+    }
+  };
+
   const me = async (token: string) =>
     dataOf(
       await graphql<{ me: { id: string; username: string; email: string; firstName: string } }>(
@@ -83,11 +109,28 @@ export function defineSsoScenarios(topology: () => Topology): void {
     ).me;
 
   describe("single sign-on with OpenID Connect", () => {
-    it("lists the configured provider", async () => {
+    it("lists the configured providers", async () => {
       const { ssoProviders } = dataOf(await graphql<{ ssoProviders: unknown[] }>(url(), PROVIDERS));
       expect(ssoProviders).toEqual([
         { name: OIDC_PEER_NAME, startPath: `/auth/oidc/${OIDC_PEER_NAME}/start` },
+        { name: OIDC_DEAD_PEER_NAME, startPath: `/auth/oidc/${OIDC_DEAD_PEER_NAME}/start` },
       ]);
+    });
+
+    it("says so clearly when a provider is unreachable, and knows no unconfigured provider", async () => {
+      const response = await fetch(`${url()}/auth/oidc/${OIDC_DEAD_PEER_NAME}/start?redirect=/app`, {
+        redirect: "manual",
+      });
+      expect(response.status).toBe(302);
+      expect(new URL(response.headers.get("location") ?? "").hash).toBe("#error=unavailable");
+      await pause(150);
+      const logged = [...topology().processes.values()].flatMap((process) =>
+        process.lines.filter((line) => line.includes("OpenID Connect discovery failed")),
+      );
+      expect(logged.some((line) => line.includes(`"provider":"${OIDC_DEAD_PEER_NAME}"`))).toBe(true);
+
+      const unknown = await fetch(`${url()}/auth/oidc/nope/start`, { redirect: "manual" });
+      expect(new URL(unknown.headers.get("location") ?? "").hash).toBe("#error=not_found");
     });
 
     it("first sign-in creates and links an account with working tokens; the next lands on the same account", async () => {
@@ -117,8 +160,15 @@ export function defineSsoScenarios(topology: () => Topology): void {
         firstName: "Grace",
       });
 
+      expect((await audits("OIDC_ACCOUNT_CREATED")).some((line) => line.user === created.id)).toBe(true);
+      neverLogged(accessToken);
+      neverLogged(first.fragment.get("refreshToken") ?? "");
+
       const second = await signInAs(person.sub);
       expect((await me(second.fragment.get("accessToken") ?? "")).id).toBe(created.id);
+      const signIns = (await audits("OIDC_SIGN_IN")).filter((line) => line.user === created.id);
+      expect(signIns).toHaveLength(2);
+      expect(signIns[0]?.details.provider).toBe(OIDC_PEER_NAME);
 
       // The account has no usable password: SSO is its only way in.
       const passwordSignIn = await graphql(url(), SIGN_IN, {
@@ -139,6 +189,7 @@ export function defineSsoScenarios(topology: () => Topology): void {
       expect(mismatched.fragment.get("accessToken")).toBeNull();
       const cookieless = await land(callback, "");
       expect(cookieless.fragment.get("error")).toBe("unauthenticated");
+      expect(await reasons()).toEqual(expect.arrayContaining(["state_mismatch", "unknown_or_expired_flow"]));
 
       // The right browser still completes its own flow.
       const matched = await land(callback, mine.cookie);
@@ -157,6 +208,7 @@ export function defineSsoScenarios(topology: () => Topology): void {
       expect(landing.fragment.get("error")).toBe("unauthenticated");
       expect(landing.fragment.get("accessToken")).toBeNull();
       expect(landing.fragment.get("linkToken")).toBeNull();
+      expect(await reasons()).toContain("nonce_mismatch");
     });
 
     it("asks for the password before linking to an existing account with the same email", async () => {
@@ -171,6 +223,7 @@ export function defineSsoScenarios(topology: () => Topology): void {
 
       const wrong = await graphql(url(), LINK, { input: { linkToken, password: "not the password at all" } });
       expect(wrong.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+      expect(await reasons()).toContain("wrong_password");
 
       const right = dataOf(
         await graphql<{ linkOidcIdentity: { accessToken: string; user: { id: string } } }>(url(), LINK, {
@@ -179,6 +232,8 @@ export function defineSsoScenarios(topology: () => Topology): void {
       ).linkOidcIdentity;
       expect(right.user.id).toBe(existing.user.id);
       expect((await me(right.accessToken)).id).toBe(existing.user.id);
+      expect((await audits("OIDC_LINKED")).some((line) => line.user === existing.user.id)).toBe(true);
+      neverLogged(linkToken);
 
       // Linked: the next SSO sign-in goes straight in, and the link token is spent.
       const next = await signInAs(person.sub);

@@ -93,7 +93,13 @@ function usernameBase(hint: string): string {
 function failureReason(error: unknown): string {
   if (error instanceof oidc.AuthorizationResponseError) return "provider_error";
   if (error instanceof oidc.ResponseBodyError) return "code_exchange_failed";
-  const message = error instanceof Error ? error.message : "";
+  // openid-client wraps oauth4webapi's errors: the cause chain names the failed check and claim.
+  let message = "";
+  for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 4; depth++) {
+    const claim = (cause as { cause?: { claim?: unknown } }).cause?.claim;
+    message += ` ${cause.message}${typeof claim === "string" ? ` "${claim}"` : ""}`;
+    cause = cause.cause;
+  }
   if (/nonce/i.test(message)) return "nonce_mismatch";
   if (/"iss"|issuer/i.test(message)) return "issuer_mismatch";
   if (/"aud"|audience/i.test(message)) return "audience_mismatch";
@@ -208,6 +214,16 @@ export class SsoService {
       emailVerified = profile.email_verified === true;
     } catch (error) {
       if (error instanceof BeepError && error.code !== "UNAVAILABLE") throw error;
+      // The library's message names the failed check, never a token or claim value.
+      this.deps.logger.warn(
+        {
+          provider: provider.name,
+          error_code: (error as { code?: unknown }).code,
+          reason: failureReason(error),
+          error_message: error instanceof Error ? error.message : String(error),
+        },
+        "OpenID Connect callback refused",
+      );
       return fail(error instanceof BeepError ? "provider_unreachable" : failureReason(error));
     }
 

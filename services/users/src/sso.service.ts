@@ -302,8 +302,11 @@ export class SsoService {
       const still = await this.deps.repository.findLinkTokenForUpdate(trx, tokenHash);
       if (!still) return false;
       await this.deps.repository.deleteLinkToken(trx, tokenHash);
-      await this.deps.repository.link(trx, still.provider, still.subject, String(account.id));
-      return true;
+      if (await this.deps.repository.link(trx, still.provider, still.subject, String(account.id)))
+        return true;
+      // Linked meanwhile (another tab): fine if to this account, refused if to another one.
+      const current = await this.deps.repository.linkedAccount(still.provider, still.subject);
+      return current !== undefined && String(current.id) === String(account.id);
     });
     if (!linked) throw new BeepError("UNAUTHENTICATED", "Invalid link token or password");
     audit(this.deps.logger, {

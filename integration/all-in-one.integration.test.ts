@@ -3,6 +3,7 @@ import { startAllInOne, type Topology } from "./harness/topology.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
+import { defineSsoScenarios } from "./scenarios/sso.scenarios.ts";
 import { defineTwoFactorScenarios } from "./scenarios/two-factor.scenarios.ts";
 
 describe("topology: beep --target=all on embedded defaults", () => {
@@ -17,4 +18,5 @@ describe("topology: beep --target=all on embedded defaults", () => {
   defineLdapScenarios(() => topology);
   defineOneTimeCodeScenarios(() => topology);
   defineTwoFactorScenarios(() => topology);
+  defineSsoScenarios(() => topology);
 });

@@ -4,6 +4,7 @@ import { defineCrashScenarios } from "./scenarios/crash.scenarios.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
+import { defineSsoScenarios } from "./scenarios/sso.scenarios.ts";
 import { defineTwoFactorScenarios } from "./scenarios/two-factor.scenarios.ts";
 
 describe("topology: users and gateway as processes over gRPC + NATS + PostgreSQL", () => {
@@ -18,5 +19,6 @@ describe("topology: users and gateway as processes over gRPC + NATS + PostgreSQL
   defineLdapScenarios(() => topology);
   defineOneTimeCodeScenarios(() => topology);
   defineTwoFactorScenarios(() => topology);
+  defineSsoScenarios(() => topology);
   defineCrashScenarios(() => topology);
 });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "@beep/db";
 import { BeepProcess, freePort } from "./beep-process.ts";
 import { type Mailbox, startMailbox } from "./mailbox.ts";
+import { oidcPeerEnv } from "./oidc-peer.ts";
 import { type Slapd, startSlapd } from "./slapd.ts";
 import { type SmsGateway, startSmsGateway } from "./sms-gateway.ts";
 
@@ -33,8 +34,10 @@ export async function startAllInOne(): Promise<Topology> {
   const slapd = await startSlapd();
   const mailbox = await startMailbox();
   const sms = await startSmsGateway();
-  const beep = new BeepProcess("beep", await freePort(), ["--target=all"], {
+  const port = await freePort();
+  const beep = new BeepProcess("beep", port, ["--target=all"], {
     ...slapd.env("template"),
+    ...(await oidcPeerEnv(`http://127.0.0.1:${port}`)),
     BEEP_ENV: "test",
     BEEP_DATABASE_EMBEDDED_DIR: join(dir, "postgres"),
     BEEP_DATABASE_EMBEDDED_PORT: String(await freePort()),
@@ -79,6 +82,8 @@ export async function startSplit(): Promise<Topology> {
   const slapd = await startSlapd();
   const mailbox = await startMailbox();
   const sms = await startSmsGateway();
+  const gatewayPort = await freePort();
+  Object.assign(common, await oidcPeerEnv(`http://127.0.0.1:${gatewayPort}`));
   const users = new BeepProcess("users", usersPort, ["--target=users"], {
     ...common,
     ...slapd.env("search"),
@@ -89,7 +94,7 @@ export async function startSplit(): Promise<Topology> {
     // Split runs TOTP secrets encrypted at rest; all-in-one runs the default (no key).
     BEEP_AUTH_TOTP_SECRET_KEY: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
   });
-  const gateway = new BeepProcess("gateway", await freePort(), ["--target=gateway"], {
+  const gateway = new BeepProcess("gateway", gatewayPort, ["--target=gateway"], {
     ...common,
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort}`,
   });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseOidcProviders } from "./oidc-providers.ts";
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
@@ -176,6 +177,20 @@ export const configSchema = z.strictObject({
         )
         .meta({ secret: true }),
     }),
+    oidcProviders: z
+      .string()
+      .default("")
+      .superRefine((value, ctx) => {
+        try {
+          parseOidcProviders(value);
+        } catch (error) {
+          ctx.addIssue({ code: "custom", message: (error as Error).message });
+        }
+      })
+      .describe(
+        'OpenID Connect providers (AUTH-5) as JSON: [{"name","issuer","clientId","clientSecret","scopes"}]; redirect URI is <http.publicUrl>/auth/oidc/<name>/callback.',
+      )
+      .meta({ secret: true }),
   }),
   mail: z.strictObject({
     url: url(["log", "smtp", "smtps"])

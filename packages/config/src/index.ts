@@ -7,3 +7,4 @@ export {
   loadConfig,
 } from "./config.loader.ts";
 export { type BeepConfig, configSchema } from "./config.schema.ts";
+export { type OidcProviderConfig, oidcProviderSchema, parseOidcProviders } from "./oidc-providers.ts";

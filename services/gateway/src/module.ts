@@ -7,6 +7,7 @@ import { UsersService } from "@beep/proto/gen/beep/users/v1/users_pb.ts";
 import type { HttpListener, RpcRuntime } from "@beep/rpc";
 import type { JSONWebKeySet } from "jose";
 import { createGatewayServer } from "./gateway.server.ts";
+import { ssoEdges } from "./sso.edges.ts";
 import { UserEventHub } from "./user-event-hub.ts";
 
 /** The `gateway` target: the public GraphQL API over HTTP and WebSocket. */
@@ -41,6 +42,7 @@ export const gatewayModule = defineModule({
         await hub.start();
         http.route("/graphql", (req, res) => server.handleHttp(req as never, res as never));
         http.upgrade("/graphql", (req, socket, head) => server.handleUpgrade(req, socket, head));
+        http.route("/auth/oidc/", ssoEdges({ clients, logger, config }));
       },
       async stop() {
         await server.close();

@@ -17,6 +17,7 @@ import { PasswordHasher } from "./password-hasher.ts";
 import { SessionRepository } from "./session.repository.ts";
 import { SessionIssuer } from "./session-issuer.ts";
 import { SigningKeyRepository } from "./signing-key.repository.ts";
+import { createSsoService, SsoServiceDesc, ssoRoutes } from "./sso.module.ts";
 import { TokenIssuer } from "./token-issuer.ts";
 import { TwoFactorRepository } from "./two-factor.repository.ts";
 import { TwoFactorServiceDesc, twoFactorRoutes } from "./two-factor.routes.ts";
@@ -89,6 +90,7 @@ export const usersModule = defineModule({
       ),
     );
     registry.service(TwoFactorServiceDesc, twoFactorRoutes(twoFactor, callers));
+    registry.service(SsoServiceDesc, ssoRoutes(createSsoService({ config, db, tokens, logger })));
 
     const relay = new OutboxRelay({
       db: database.db,

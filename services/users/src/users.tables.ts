@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from "kysely";
+import type { OidcFlowsTable, OidcLinkTokensTable } from "./sso.tables.ts";
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
@@ -122,4 +123,6 @@ export interface UsersTables {
   totp_credentials: TotpCredentialsTable;
   totp_recovery_codes: TotpRecoveryCodesTable;
   sign_in_challenges: SignInChallengesTable;
+  oidc_flows: OidcFlowsTable;
+  oidc_link_tokens: OidcLinkTokensTable;
 }

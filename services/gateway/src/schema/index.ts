@@ -3,6 +3,7 @@ import { identitySchema } from "./identity.schema.ts";
 import { ldapSchema } from "./ldap.schema.ts";
 import { oneTimeCodesSchema } from "./one-time-codes.schema.ts";
 import type { SchemaModule } from "./schema-module.ts";
+import { ssoSchema } from "./sso.schema.ts";
 import { twoFactorSchema } from "./two-factor.schema.ts";
 
 /** Every slice of the public schema; a feature adds one file and one line here. */
@@ -11,5 +12,6 @@ export const schemaModules: readonly SchemaModule[] = [
   identitySchema,
   ldapSchema,
   oneTimeCodesSchema,
+  ssoSchema,
   twoFactorSchema,
 ];

@@ -5,6 +5,7 @@ import * as identity from "./0001_identity.ts";
 import * as externalIdentities from "./0003_external_identities.ts";
 import * as totp from "./0005_totp.ts";
 import * as oneTimeCodes from "./0006_one_time_codes.ts";
+import * as oidcFlows from "./0007_oidc_flows.ts";
 
 /** The users schema's migrations, forward-only, applied in name order. */
 export const usersMigrations: Record<string, Migration> = {
@@ -13,4 +14,5 @@ export const usersMigrations: Record<string, Migration> = {
   "0003_external_identities": externalIdentities,
   "0005_totp": totp,
   "0006_one_time_codes": oneTimeCodes,
+  "0007_oidc_flows": oidcFlows,
 };

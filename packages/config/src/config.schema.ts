@@ -102,6 +102,24 @@ export const configSchema = z.strictObject({
       .max(64)
       .default(4)
       .describe("Password hashes computed at once; more wait, so a burst cannot exhaust memory."),
+    signInLimitAccountAttempts: positiveInt
+      .default(10)
+      .describe("Sign-in attempts per account (normalized email) per window; success resets it."),
+    signInLimitAccountWindowSeconds: positiveInt
+      .default(900)
+      .describe("Window of the per-account sign-in limit."),
+    signInLimitIpAttempts: positiveInt.default(50).describe("Sign-in attempts per client IP per window."),
+    signInLimitIpWindowSeconds: positiveInt.default(900).describe("Window of the per-IP sign-in limit."),
+    signInLimitDelayAfterFailures: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(5)
+      .describe("Consecutive failures of an account before each further one blocks it; 0 turns it off."),
+    signInLimitDelayBaseMs: positiveInt
+      .default(1_000)
+      .describe("First progressive block; it doubles with each further failure."),
+    signInLimitDelayMaxMs: positiveInt.default(60_000).describe("Longest progressive block."),
   }),
   graphql: z.strictObject({
     maxDepth: positiveInt.max(50).default(12).describe("Deepest selection a GraphQL operation may have."),

@@ -3,6 +3,7 @@ import { type Bus, OutboxRelay } from "@beep/bus";
 import type { BeepConfig } from "@beep/config";
 import { type DatabaseHandle, migrateSchema, serviceDatabase } from "@beep/db";
 import { defineModule } from "@beep/kernel";
+import { openRateLimitStore } from "@beep/limits";
 import type { ObservabilityRuntime } from "@beep/observability";
 import type { RpcRuntime } from "@beep/rpc";
 import { AccountRepository } from "./account.repository.ts";
@@ -11,6 +12,11 @@ import { usersMigrations } from "./migrations/index.ts";
 import { PasswordHasher } from "./password-hasher.ts";
 import { SessionRepository } from "./session.repository.ts";
 import { SessionIssuer } from "./session-issuer.ts";
+import { SessionLiveness } from "./session-liveness.ts";
+import { SessionsRepository } from "./sessions.repository.ts";
+import { SessionsServiceDesc, sessionsRoutes } from "./sessions.routes.ts";
+import { SessionsService } from "./sessions.service.ts";
+import { SignInThrottle } from "./sign-in-throttle.ts";
 import { SigningKeyRepository } from "./signing-key.repository.ts";
 import { TokenIssuer } from "./token-issuer.ts";
 import { UsersServiceDesc, usersRoutes } from "./users.routes.ts";
@@ -35,9 +41,12 @@ export const usersModule = defineModule({
     const tokens = new TokenIssuer(new SigningKeyRepository(db), config.auth);
     await tokens.load();
     const sessions = new SessionRepository(db);
+    const limitStore = await openRateLimitStore(config.cache.url, { keyPrefix: "beep:rl:" });
+    const liveness = new SessionLiveness(new SessionsRepository(db));
     const callers = new CallerAuthenticator(
       // Why: users verifies tokens with its own keys in memory; no RPC to itself.
       createAccessTokenVerifier({ ...config.auth, fetchJwks: async () => tokens.publicJwks() }),
+      liveness,
     );
     const service = new UsersService({
       db,
@@ -50,10 +59,19 @@ export const usersModule = defineModule({
       }),
       tokens,
       sessionIssuer: new SessionIssuer(sessions, tokens, config.auth.refreshTokenTtlDays),
+      // Why cache.url: redis shares the counters between users replicas; memory:// suits one process.
+      signInThrottle: new SignInThrottle(limitStore, config.auth),
       logger,
     });
     const { registry } = k.get<RpcRuntime>("rpc");
     registry.service(UsersServiceDesc, usersRoutes(service, callers));
+    const sessionsService = new SessionsService({
+      db,
+      sessions: new SessionsRepository(db),
+      liveness,
+      logger,
+    });
+    registry.service(SessionsServiceDesc, sessionsRoutes(sessionsService, callers));
 
     const relay = new OutboxRelay({
       db: database.db,
@@ -72,7 +90,10 @@ export const usersModule = defineModule({
     return {
       value: service,
       start: () => relay.start(),
-      stop: () => relay.stop(),
+      stop: async () => {
+        await relay.stop();
+        await limitStore.close();
+      },
     };
   },
 });

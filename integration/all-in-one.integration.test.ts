@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe } from "vitest";
 import { startAllInOne, type Topology } from "./harness/topology.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
+import { defineSessionsScenarios } from "./scenarios/sessions.scenarios.ts";
 
 describe("topology: beep --target=all on embedded defaults", () => {
   let topology: Topology;
@@ -11,4 +12,5 @@ describe("topology: beep --target=all on embedded defaults", () => {
     await topology?.stop();
   });
   defineIdentityScenarios(() => topology);
+  defineSessionsScenarios(() => topology);
 });

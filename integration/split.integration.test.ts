@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe } from "vitest";
 import { startSplit, type Topology } from "./harness/topology.ts";
 import { defineCrashScenarios } from "./scenarios/crash.scenarios.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
+import { defineSessionsScenarios } from "./scenarios/sessions.scenarios.ts";
 
 describe("topology: users and gateway as processes over gRPC + NATS + PostgreSQL", () => {
   let topology: Topology;
@@ -12,5 +13,6 @@ describe("topology: users and gateway as processes over gRPC + NATS + PostgreSQL
     await topology?.stop();
   });
   defineIdentityScenarios(() => topology);
+  defineSessionsScenarios(() => topology);
   defineCrashScenarios(() => topology);
 });

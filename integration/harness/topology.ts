@@ -16,6 +16,15 @@ export interface Topology {
 
 const NATS_URL = process.env.BEEP_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 
+/**
+ * Every scenario signs in from 127.0.0.1, so the per-IP limit is lifted; the progressive block is off so
+ * sign-in scenarios count attempts exactly (both are covered in services/users/src/sign-in-throttle.db.test.ts).
+ */
+const SIGN_IN_LIMIT_ENV = {
+  BEEP_AUTH_SIGN_IN_LIMIT_IP_ATTEMPTS: "100000",
+  BEEP_AUTH_SIGN_IN_LIMIT_DELAY_AFTER_FAILURES: "0",
+};
+
 /** `beep --target=all` on embedded defaults: embedded PostgreSQL, memory bus, file blobs. */
 export async function startAllInOne(): Promise<Topology> {
   const dir = mkdtempSync(join(tmpdir(), "beep-it-all-"));
@@ -28,6 +37,7 @@ export async function startAllInOne(): Promise<Topology> {
     BEEP_BLOB_URL: `file://${join(dir, "blobs")}`,
     BEEP_AUTH_ARGON2_MEMORY_KIB: "8192",
     BEEP_AUTH_ARGON2_ITERATIONS: "1",
+    ...SIGN_IN_LIMIT_ENV,
   });
   await beep.start(120_000);
   return {
@@ -51,6 +61,7 @@ export async function startSplit(): Promise<Topology> {
     BEEP_BUS_PREFIX: prefix,
     BEEP_AUTH_ARGON2_MEMORY_KIB: "8192",
     BEEP_AUTH_ARGON2_ITERATIONS: "1",
+    ...SIGN_IN_LIMIT_ENV,
   };
   const usersPort = await freePort();
   const users = new BeepProcess("users", usersPort, ["--target=users"], {

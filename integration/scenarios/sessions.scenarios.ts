@@ -53,6 +53,31 @@ const codeOf = (response: { errors?: Array<{ extensions?: Record<string, unknown
 const within = <T>(promise: Promise<T>, ms: number) =>
   Promise.race([promise, new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), ms))]);
 
+/** Waits until an audit line with this action (and target, if given) was written by any process. */
+async function auditLine(
+  topology: Topology,
+  action: string,
+  target?: string,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    for (const process of topology.processes.values()) {
+      for (const line of process.lines) {
+        if (!line.includes(action)) continue;
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        if (
+          entry.log_type === "audit" &&
+          entry.action === action &&
+          (target === undefined || entry.target === target)
+        )
+          return entry;
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`no audit line ${action} ${target ?? ""}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Sessions, sign-out, revocation reaching sockets, forward-auth and sign-in limits (AUTH-4, -10, -11). */
 export function defineSessionsScenarios(topology: () => Topology): void {
   const url = () => topology().gatewayUrl;
@@ -161,6 +186,9 @@ export function defineSessionsScenarios(topology: () => Topology): void {
           ),
         );
         expect(await within(socketA.closed, 5_000)).toMatchObject({ code: 4401 });
+        expect(await auditLine(topology(), "SESSION_REVOKED", sidOf(first.accessToken))).toMatchObject({
+          user: first.user.id,
+        });
         expect(await within(socketB.closed, 1_500)).toBe("timeout");
         dataOf(await graphql(url(), UPDATE_PROFILE, { input: { bio: "two" } }, second.accessToken));
         expect((await streamB.waitFor(2))[1]?.myEvents.user.bio).toBe("two");
@@ -168,6 +196,7 @@ export function defineSessionsScenarios(topology: () => Topology): void {
         // signOut from another connection (HTTP) with the second session's token closes its socket.
         dataOf(await graphql(url(), SIGN_OUT, {}, second.accessToken));
         expect(await within(socketB.closed, 5_000)).toMatchObject({ code: 4401 });
+        await auditLine(topology(), "SIGN_OUT", sidOf(second.accessToken));
       } finally {
         streamA.dispose();
         streamB.dispose();
@@ -272,6 +301,9 @@ export function defineSessionsScenarios(topology: () => Topology): void {
       expect(aliased.errors?.[0]?.extensions?.retryAfterMs).toBeGreaterThan(0);
       const refused = await attempt(identity.password);
       expect(codeOf(refused)).toBe("RATE_LIMITED");
+      const line = await auditLine(topology(), "SIGN_IN_RATE_LIMITED");
+      expect(line).toMatchObject({ outcome: "failure", details: { reason: "account" } });
+      expect(JSON.stringify(line)).not.toContain(identity.password);
       // An unknown account answers the same way once over its limit.
       const unknown = { email: `nobody.${Date.now()}@example.org`, password: "x" };
       const answers = [];

@@ -3,6 +3,7 @@ import { startAllInOne, type Topology } from "./harness/topology.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
+import { defineSessionsScenarios } from "./scenarios/sessions.scenarios.ts";
 import { defineSsoScenarios } from "./scenarios/sso.scenarios.ts";
 import { defineTwoFactorScenarios } from "./scenarios/two-factor.scenarios.ts";
 
@@ -19,4 +20,5 @@ describe("topology: beep --target=all on embedded defaults", () => {
   defineOneTimeCodeScenarios(() => topology);
   defineTwoFactorScenarios(() => topology);
   defineSsoScenarios(() => topology);
+  defineSessionsScenarios(() => topology);
 });

@@ -4,6 +4,7 @@ import { defineCrashScenarios } from "./scenarios/crash.scenarios.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
+import { defineSessionsScenarios } from "./scenarios/sessions.scenarios.ts";
 import { defineSsoScenarios } from "./scenarios/sso.scenarios.ts";
 import { defineTwoFactorScenarios } from "./scenarios/two-factor.scenarios.ts";
 
@@ -20,5 +21,6 @@ describe("topology: users and gateway as processes over gRPC + NATS + PostgreSQL
   defineOneTimeCodeScenarios(() => topology);
   defineTwoFactorScenarios(() => topology);
   defineSsoScenarios(() => topology);
+  defineSessionsScenarios(() => topology);
   defineCrashScenarios(() => topology);
 });

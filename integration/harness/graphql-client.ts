@@ -53,6 +53,8 @@ export function wsClient(baseUrl: string, token?: string): WsClient {
     webSocketImpl: WebSocket,
     lazy: false,
     retryAttempts: 0,
+    // The close is recorded in `closed`; without this graphql-ws prints every non-1000 close to stderr.
+    onNonLazyError: () => undefined,
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
     on: {
       closed: (event) => {

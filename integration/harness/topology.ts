@@ -26,6 +26,15 @@ export interface Topology {
 
 const NATS_URL = process.env.BEEP_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 
+/**
+ * Every scenario signs in from 127.0.0.1, so the per-IP limit is lifted; the progressive block is off so
+ * sign-in scenarios count attempts exactly (both are covered in services/users/src/sign-in-throttle.db.test.ts).
+ */
+const SIGN_IN_LIMIT_ENV = {
+  BEEP_AUTH_SIGN_IN_LIMIT_IP_ATTEMPTS: "100000",
+  BEEP_AUTH_SIGN_IN_LIMIT_DELAY_AFTER_FAILURES: "0",
+};
+
 /** `beep --target=all` on embedded defaults: embedded PostgreSQL, memory bus, file blobs. */
 export async function startAllInOne(): Promise<Topology> {
   const dir = mkdtempSync(join(tmpdir(), "beep-it-all-"));
@@ -47,6 +56,7 @@ export async function startAllInOne(): Promise<Topology> {
     BEEP_MAIL_URL: mailbox.url,
     BEEP_SMS_URL: sms.url,
     BEEP_SMS_TOKEN: "it-sms-token",
+    ...SIGN_IN_LIMIT_ENV,
   });
   await beep.start(120_000);
   return {
@@ -76,6 +86,7 @@ export async function startSplit(): Promise<Topology> {
     BEEP_BUS_PREFIX: prefix,
     BEEP_AUTH_ARGON2_MEMORY_KIB: "8192",
     BEEP_AUTH_ARGON2_ITERATIONS: "1",
+    ...SIGN_IN_LIMIT_ENV,
   };
   const usersPort = await freePort();
   // Why search mode here: each topology covers one bind mode, so both run end to end.

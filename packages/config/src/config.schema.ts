@@ -191,6 +191,24 @@ export const configSchema = z.strictObject({
         'OpenID Connect providers (AUTH-5) as JSON: [{"name","issuer","clientId","clientSecret","scopes"}]; redirect URI is <http.publicUrl>/auth/oidc/<name>/callback.',
       )
       .meta({ secret: true }),
+    signInLimitAccountAttempts: positiveInt
+      .default(10)
+      .describe("Sign-in attempts per account (normalized email) per window; success resets it."),
+    signInLimitAccountWindowSeconds: positiveInt
+      .default(900)
+      .describe("Window of the per-account sign-in limit."),
+    signInLimitIpAttempts: positiveInt.default(50).describe("Sign-in attempts per client IP per window."),
+    signInLimitIpWindowSeconds: positiveInt.default(900).describe("Window of the per-IP sign-in limit."),
+    signInLimitDelayAfterFailures: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(5)
+      .describe("Consecutive failures of an account before each further one blocks it; 0 turns it off."),
+    signInLimitDelayBaseMs: positiveInt
+      .default(1_000)
+      .describe("First progressive block; it doubles with each further failure."),
+    signInLimitDelayMaxMs: positiveInt.default(60_000).describe("Longest progressive block."),
   }),
   mail: z.strictObject({
     url: url(["log", "smtp", "smtps"])

@@ -16,6 +16,7 @@ import {
   type TextMapGetter,
   trace,
 } from "@opentelemetry/api";
+import { stripEdgeOnlyHeaders } from "./edge-only-headers.ts";
 
 /** A request on either protocol (HTTP/1.1 or HTTP/2); connect-node, graphql-yoga and ws accept both. */
 export type HttpRequest = IncomingMessage | Http2ServerRequest;
@@ -163,6 +164,7 @@ export function createHttpListener(options: HttpListenerOptions): HttpListener {
 
   function dispatch(req: HttpRequest, res: HttpResponse): void {
     const started = performance.now();
+    stripEdgeOnlyHeaders(req.headers);
     const method = req.method ?? "GET";
     const path = pathOf(req.url);
     const match = findRoute(path);
@@ -241,6 +243,7 @@ export function createHttpListener(options: HttpListenerOptions): HttpListener {
     dispatch(req, res);
   });
   h1.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    stripEdgeOnlyHeaders(req.headers);
     const path = pathOf(req.url);
     const handler = upgrades.get(path);
     logger.info({ request_method: req.method, request_url: path, upgrade: req.headers.upgrade }, "upgrade");

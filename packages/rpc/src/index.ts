@@ -4,6 +4,7 @@ export {
   createClientFactory,
   DEFAULT_RPC_TIMEOUT_MS,
 } from "./client-factory.ts";
+export { EDGE_ONLY_HEADERS, stripEdgeOnlyHeaders } from "./edge-only-headers.ts";
 export {
   createHttpListener,
   type HttpListener,

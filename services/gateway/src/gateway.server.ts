@@ -12,6 +12,7 @@ import { WebSocketServer } from "ws";
 import type { GatewayContext, GatewayServices, Viewer } from "./gateway.context.ts";
 import { createGatewaySchema } from "./gateway.schema.ts";
 import { createErrorMasker, extensionsFor } from "./gateway-errors.ts";
+import type { SessionSockets } from "./session-sockets.ts";
 
 /** GraphQL limits from the `graphql.*` configuration. */
 export interface GraphqlLimits {
@@ -30,6 +31,10 @@ export interface GatewayServerOptions {
   limits: GraphqlLimits;
   /** GraphiQL at GET /graphql; development only. */
   graphiql: boolean;
+  /** Open sockets by session, closed when their session is revoked (AUTH-4). */
+  sessionSockets?: SessionSockets;
+  /** Refuses a token whose session ended before a socket opens (RPC to users). */
+  checkSession?: (accessToken: string) => Promise<void>;
 }
 
 /**
@@ -128,6 +133,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
           const viewer = await viewerFrom(ctx.connectionParams?.authorization);
           ctx.extra.viewer = viewer;
           if (viewer) {
+            await options.checkSession?.(viewer.accessToken);
+            options.sessionSockets?.add(viewer.sessionId, ctx.extra.socket);
             // An open socket must not outlive its token: close it so the client refreshes and resumes.
             const timer = setTimeout(
               () => ctx.extra.socket.close(CLOSE_UNAUTHENTICATED, "Access token expired"),
@@ -149,6 +156,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       onClose: (ctx) => {
         const timer = expiryTimers.get(ctx.extra.socket);
         if (timer) clearTimeout(timer);
+        if (ctx.extra.viewer) options.sessionSockets?.remove(ctx.extra.viewer.sessionId, ctx.extra.socket);
       },
       onSubscribe: async (ctx, _id, payload) => {
         const { schema, execute, subscribe, parse, validate } = yoga.getEnveloped({

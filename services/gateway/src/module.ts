@@ -3,10 +3,13 @@ import type { Bus } from "@beep/bus";
 import type { BeepConfig } from "@beep/config";
 import { defineModule } from "@beep/kernel";
 import type { ObservabilityRuntime } from "@beep/observability";
+import { SessionsService } from "@beep/proto/gen/beep/users/v1/sessions_pb.ts";
 import { UsersService } from "@beep/proto/gen/beep/users/v1/users_pb.ts";
 import type { HttpListener, RpcRuntime } from "@beep/rpc";
 import type { JSONWebKeySet } from "jose";
+import { createForwardAuthHandler, FORWARD_AUTH_PATH } from "./forward-auth.ts";
 import { createGatewayServer } from "./gateway.server.ts";
+import { SessionSockets } from "./session-sockets.ts";
 import { ssoEdges } from "./sso.edges.ts";
 import { UserEventHub } from "./user-event-hub.ts";
 
@@ -23,12 +26,20 @@ export const gatewayModule = defineModule({
     const clients = k.get<RpcRuntime>("rpc").clients;
     const users = clients.client(UsersService);
     const hub = new UserEventHub(k.get<Bus>("bus"), logger);
+    const verifier = createAccessTokenVerifier({
+      ...config.auth,
+      fetchJwks: async () => JSON.parse((await users.getJwks({})).jwksJson) as JSONWebKeySet,
+    });
+    // Sessions (AUTH-4, AUTH-10): users says whether a token's session is live; revocations close sockets.
+    const sessions = clients.client(SessionsService);
+    const checkSession = (token: string) =>
+      sessions.checkSession({}, { headers: { authorization: `Bearer ${token}` } });
+    const sessionSockets = new SessionSockets(k.get<Bus>("bus"), logger);
     const server = createGatewayServer({
       services: { clients, hub },
-      verifier: createAccessTokenVerifier({
-        ...config.auth,
-        fetchJwks: async () => JSON.parse((await users.getJwks({})).jwksJson) as JSONWebKeySet,
-      }),
+      verifier,
+      sessionSockets,
+      checkSession: async (token) => void (await checkSession(token)),
       logger,
       limits: config.graphql,
       graphiql: config.env === "development",
@@ -40,6 +51,8 @@ export const gatewayModule = defineModule({
       value: server,
       async start() {
         await hub.start();
+        await sessionSockets.start();
+        http.route(FORWARD_AUTH_PATH, createForwardAuthHandler({ verifier, checkSession, logger }));
         http.route("/graphql", (req, res) => server.handleHttp(req as never, res as never));
         http.upgrade("/graphql", (req, socket, head) => server.handleUpgrade(req, socket, head));
         http.route("/auth/oidc/", ssoEdges({ clients, logger, config }));
@@ -47,6 +60,7 @@ export const gatewayModule = defineModule({
       async stop() {
         await server.close();
         await hub.stop();
+        await sessionSockets.stop();
       },
       // Ready only when users answers: without it no token can be verified.
       ready: async () => {

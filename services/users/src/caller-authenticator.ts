@@ -8,12 +8,20 @@ import type { HandlerContext } from "@connectrpc/connect";
  * goes through this; none trusts a user id in a message.
  */
 export class CallerAuthenticator {
-  constructor(private readonly verifier: AccessTokenVerifier) {}
+  constructor(
+    private readonly verifier: AccessTokenVerifier,
+    /** Refuses tokens of revoked or expired sessions (AUTH-4); see SessionLiveness for the cache trade-off. */
+    private readonly sessions?: { isLive(sessionId: string, userId: string): Promise<boolean> },
+  ) {}
 
   /** The caller's claims, or UNAUTHENTICATED. */
   async authenticate(context: HandlerContext): Promise<AccessClaims> {
     const token = parseBearer(context.requestHeader.get("authorization"));
     if (!token) throw new BeepError("UNAUTHENTICATED", "Authentication required");
-    return this.verifier.verify(token);
+    const claims = await this.verifier.verify(token);
+    if (this.sessions && !(await this.sessions.isLive(claims.sessionId, claims.userId))) {
+      throw new BeepError("UNAUTHENTICATED", "Session ended; sign in again");
+    }
+    return claims;
   }
 }

@@ -3,6 +3,7 @@ import { type Bus, OutboxRelay } from "@beep/bus";
 import type { BeepConfig } from "@beep/config";
 import { type DatabaseHandle, migrateSchema, serviceDatabase } from "@beep/db";
 import { defineModule } from "@beep/kernel";
+import { openRateLimitStore } from "@beep/limits";
 import type { ObservabilityRuntime } from "@beep/observability";
 import type { RpcRuntime } from "@beep/rpc";
 import { AccountRepository } from "./account.repository.ts";
@@ -16,6 +17,11 @@ import { mountOneTimeCodes } from "./one-time-codes.wiring.ts";
 import { PasswordHasher } from "./password-hasher.ts";
 import { SessionRepository } from "./session.repository.ts";
 import { SessionIssuer } from "./session-issuer.ts";
+import { SessionLiveness } from "./session-liveness.ts";
+import { SessionsRepository } from "./sessions.repository.ts";
+import { SessionsServiceDesc, sessionsRoutes } from "./sessions.routes.ts";
+import { SessionsService } from "./sessions.service.ts";
+import { SignInThrottle } from "./sign-in-throttle.ts";
 import { SigningKeyRepository } from "./signing-key.repository.ts";
 import { createSsoService, SsoServiceDesc, ssoRoutes } from "./sso.module.ts";
 import { TokenIssuer } from "./token-issuer.ts";
@@ -44,9 +50,12 @@ export const usersModule = defineModule({
     const tokens = new TokenIssuer(new SigningKeyRepository(db), config.auth);
     await tokens.load();
     const sessions = new SessionRepository(db);
+    const limitStore = await openRateLimitStore(config.cache.url, { keyPrefix: "beep:rl:" });
+    const liveness = new SessionLiveness(new SessionsRepository(db));
     const callers = new CallerAuthenticator(
       // Why: users verifies tokens with its own keys in memory; no RPC to itself.
       createAccessTokenVerifier({ ...config.auth, fetchJwks: async () => tokens.publicJwks() }),
+      liveness,
     );
     const sessionIssuer = new SessionIssuer(sessions, tokens, config.auth.refreshTokenTtlDays);
     const { registry } = k.get<RpcRuntime>("rpc");
@@ -70,6 +79,8 @@ export const usersModule = defineModule({
       }),
       tokens,
       sessionIssuer,
+      // Why cache.url: redis shares the counters between users replicas; memory:// suits one process.
+      signInThrottle: new SignInThrottle(limitStore, config.auth),
       logger,
       afterSignUp: oneTimeCodes.afterSignUp,
       secondFactor: twoFactor,
@@ -91,6 +102,13 @@ export const usersModule = defineModule({
     );
     registry.service(TwoFactorServiceDesc, twoFactorRoutes(twoFactor, callers));
     registry.service(SsoServiceDesc, ssoRoutes(createSsoService({ config, db, tokens, logger })));
+    const sessionsService = new SessionsService({
+      db,
+      sessions: new SessionsRepository(db),
+      liveness,
+      logger,
+    });
+    registry.service(SessionsServiceDesc, sessionsRoutes(sessionsService, callers));
 
     const relay = new OutboxRelay({
       db: database.db,
@@ -109,7 +127,10 @@ export const usersModule = defineModule({
     return {
       value: service,
       start: () => relay.start(),
-      stop: () => relay.stop(),
+      stop: async () => {
+        await relay.stop();
+        await limitStore.close();
+      },
     };
   },
 });

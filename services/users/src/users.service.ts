@@ -7,6 +7,7 @@ import type { AccountRepository, AccountRow, ProfileChanges } from "./account.re
 import type { PasswordHasher } from "./password-hasher.ts";
 import type { SessionRepository } from "./session.repository.ts";
 import { hashRefreshToken, newRefreshToken, type SessionIssuer } from "./session-issuer.ts";
+import { type SignInThrottle, SignInThrottled } from "./sign-in-throttle.ts";
 import type { TokenIssuer } from "./token-issuer.ts";
 import type { TwoFactorService } from "./two-factor.service.ts";
 import { requireEmail, requirePassword, requireText, requireUsername } from "./user-input.ts";
@@ -27,6 +28,8 @@ export interface UsersServiceDeps {
   hasher: PasswordHasher;
   tokens: TokenIssuer;
   sessionIssuer: SessionIssuer;
+  /** Brute-force protection of signIn (AUTH-11). */
+  signInThrottle: SignInThrottle;
   logger: Logger;
   /** Runs after a sign-up commits (mails the verification code); must not throw. */
   afterSignUp?: (account: AccountRow) => void;
@@ -92,12 +95,30 @@ export class UsersService {
     device: string;
     ip: string;
   }): Promise<SessionTokensView> {
+    // AUTH-11: counted per attempt (each aliased GraphQL field is its own RPC) before any hashing,
+    // keyed by the email as given, so unknown and known emails get the same answer.
+    try {
+      await this.deps.signInThrottle.admit(input.email, input.ip);
+    } catch (error) {
+      if (error instanceof SignInThrottled) {
+        audit(this.deps.logger, {
+          action: "SIGN_IN_RATE_LIMITED",
+          outcome: "failure",
+          ip: input.ip,
+          details: { reason: error.reason, retryAfterMs: error.details.retryAfterMs },
+        });
+      }
+      throw error;
+    }
     const account =
       input.email.length <= 254 ? await this.deps.accounts.findByEmail(input.email.trim()) : undefined;
     const passwordOk =
       input.password.length > 0 && [...input.password].length <= 1024 && account
         ? await this.deps.hasher.verify(account.password_hash, input.password)
         : await this.deps.hasher.verifyNothing(input.password.slice(0, 1024));
+    await (account && passwordOk
+      ? this.deps.signInThrottle.succeeded(input.email, input.ip)
+      : this.deps.signInThrottle.failed(input.email));
     if (!account || !passwordOk) {
       audit(this.deps.logger, {
         action: "SIGN_IN_FAILED",

@@ -3,6 +3,7 @@ import { identitySchema } from "./identity.schema.ts";
 import { ldapSchema } from "./ldap.schema.ts";
 import { oneTimeCodesSchema } from "./one-time-codes.schema.ts";
 import type { SchemaModule } from "./schema-module.ts";
+import { sessionsSchema } from "./sessions.schema.ts";
 import { ssoSchema } from "./sso.schema.ts";
 import { twoFactorSchema } from "./two-factor.schema.ts";
 
@@ -12,6 +13,7 @@ export const schemaModules: readonly SchemaModule[] = [
   identitySchema,
   ldapSchema,
   oneTimeCodesSchema,
+  sessionsSchema,
   ssoSchema,
   twoFactorSchema,
 ];

@@ -1,4 +1,5 @@
 import { createAccessTokenVerifier } from "@beep/auth";
+import type { BlobStore } from "@beep/blob";
 import { type Bus, OutboxRelay } from "@beep/bus";
 import type { BeepConfig } from "@beep/config";
 import { type DatabaseHandle, migrateSchema, serviceDatabase } from "@beep/db";
@@ -6,9 +7,12 @@ import { defineModule } from "@beep/kernel";
 import type { ObservabilityRuntime } from "@beep/observability";
 import type { RpcRuntime } from "@beep/rpc";
 import { AccountRepository } from "./account.repository.ts";
+import { AccountServiceDesc, accountRoutes } from "./account.routes.ts";
+import { AccountService } from "./account.service.ts";
 import { CallerAuthenticator } from "./caller-authenticator.ts";
 import { usersMigrations } from "./migrations/index.ts";
 import { PasswordHasher } from "./password-hasher.ts";
+import { ProfileRepository } from "./profile.repository.ts";
 import { SessionRepository } from "./session.repository.ts";
 import { SessionIssuer } from "./session-issuer.ts";
 import { SigningKeyRepository } from "./signing-key.repository.ts";
@@ -21,7 +25,7 @@ import type { UsersTables } from "./users.tables.ts";
 /** The `users` target: identities, sessions, tokens and profiles. */
 export const usersModule = defineModule({
   name: "users",
-  deps: ["config", "observability", "db", "bus", "rpc"],
+  deps: ["config", "observability", "db", "bus", "rpc", "blob"],
   target: true,
   async init(k) {
     const config = k.get<BeepConfig>("config");
@@ -39,21 +43,34 @@ export const usersModule = defineModule({
       // Why: users verifies tokens with its own keys in memory; no RPC to itself.
       createAccessTokenVerifier({ ...config.auth, fetchJwks: async () => tokens.publicJwks() }),
     );
+    const accounts = new AccountRepository(db);
+    const hasher = new PasswordHasher({
+      memoryKib: config.auth.argon2MemoryKib,
+      iterations: config.auth.argon2Iterations,
+      maxConcurrent: config.auth.maxConcurrentHashes,
+    });
     const service = new UsersService({
       db,
-      accounts: new AccountRepository(db),
+      accounts,
       sessions,
-      hasher: new PasswordHasher({
-        memoryKib: config.auth.argon2MemoryKib,
-        iterations: config.auth.argon2Iterations,
-        maxConcurrent: config.auth.maxConcurrentHashes,
-      }),
+      hasher,
       tokens,
       sessionIssuer: new SessionIssuer(sessions, tokens, config.auth.refreshTokenTtlDays),
       logger,
     });
     const { registry } = k.get<RpcRuntime>("rpc");
     registry.service(UsersServiceDesc, usersRoutes(service, callers));
+    const account = new AccountService({
+      db,
+      accounts,
+      profiles: new ProfileRepository(db),
+      sessions,
+      hasher,
+      blobs: k.get<BlobStore>("blob"),
+      logger,
+      maxPictureBytes: config.users.maxPictureBytes,
+    });
+    registry.service(AccountServiceDesc, accountRoutes(account, callers));
 
     const relay = new OutboxRelay({
       db: database.db,

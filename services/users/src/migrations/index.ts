@@ -3,10 +3,12 @@ import type { Migration } from "kysely";
 import { USERS_SCHEMA } from "../users.schema-name.ts";
 import * as identity from "./0001_identity.ts";
 import * as externalIdentities from "./0003_external_identities.ts";
+import * as profileExtras from "./0009_profile_extras.ts";
 
 /** The users schema's migrations, forward-only, applied in name order. */
 export const usersMigrations: Record<string, Migration> = {
   "0001_identity": identity,
   "0002_outbox": outboxMigration(USERS_SCHEMA),
   "0003_external_identities": externalIdentities,
+  "0009_profile_extras": profileExtras,
 };

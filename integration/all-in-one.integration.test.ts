@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe } from "vitest";
 import { startAllInOne, type Topology } from "./harness/topology.ts";
+import { defineAccountScenarios } from "./scenarios/account.scenarios.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 
 describe("topology: beep --target=all on embedded defaults", () => {
@@ -11,4 +12,5 @@ describe("topology: beep --target=all on embedded defaults", () => {
     await topology?.stop();
   });
   defineIdentityScenarios(() => topology);
+  defineAccountScenarios(() => topology);
 });

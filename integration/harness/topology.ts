@@ -14,6 +14,9 @@ export interface Topology {
   stop(): Promise<void>;
 }
 
+/** `users.maxPictureBytes` of every test deployment: small, so over-limit uploads stay cheap. */
+export const TEST_MAX_PICTURE_BYTES = 64 * 1024;
+
 const NATS_URL = process.env.BEEP_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 
 /** `beep --target=all` on embedded defaults: embedded PostgreSQL, memory bus, file blobs. */
@@ -28,6 +31,7 @@ export async function startAllInOne(): Promise<Topology> {
     BEEP_BLOB_URL: `file://${join(dir, "blobs")}`,
     BEEP_AUTH_ARGON2_MEMORY_KIB: "8192",
     BEEP_AUTH_ARGON2_ITERATIONS: "1",
+    BEEP_USERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
   });
   await beep.start(120_000);
   return {
@@ -51,11 +55,14 @@ export async function startSplit(): Promise<Topology> {
     BEEP_BUS_PREFIX: prefix,
     BEEP_AUTH_ARGON2_MEMORY_KIB: "8192",
     BEEP_AUTH_ARGON2_ITERATIONS: "1",
+    BEEP_USERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
   };
+  const blobDir = mkdtempSync(join(tmpdir(), "beep-it-split-blobs-"));
   const usersPort = await freePort();
   const users = new BeepProcess("users", usersPort, ["--target=users"], {
     ...common,
     BEEP_DATABASE_URL: database.url,
+    BEEP_BLOB_URL: `file://${blobDir}`,
   });
   const gateway = new BeepProcess("gateway", await freePort(), ["--target=gateway"], {
     ...common,
@@ -74,6 +81,7 @@ export async function startSplit(): Promise<Topology> {
       await gateway.stop();
       await users.stop();
       await database.drop();
+      rmSync(blobDir, { recursive: true, force: true });
     },
   };
 }

@@ -7,6 +7,7 @@ import { UsersService } from "@beep/proto/gen/beep/users/v1/users_pb.ts";
 import type { HttpListener, RpcRuntime } from "@beep/rpc";
 import type { JSONWebKeySet } from "jose";
 import { createGatewayServer } from "./gateway.server.ts";
+import { createPictureEdge, PICTURES_PATH_PREFIX } from "./profile-pictures.edge.ts";
 import { UserEventHub } from "./user-event-hub.ts";
 
 /** The `gateway` target: the public GraphQL API over HTTP and WebSocket. */
@@ -22,12 +23,13 @@ export const gatewayModule = defineModule({
     const clients = k.get<RpcRuntime>("rpc").clients;
     const users = clients.client(UsersService);
     const hub = new UserEventHub(k.get<Bus>("bus"), logger);
+    const verifier = createAccessTokenVerifier({
+      ...config.auth,
+      fetchJwks: async () => JSON.parse((await users.getJwks({})).jwksJson) as JSONWebKeySet,
+    });
     const server = createGatewayServer({
       services: { clients, hub },
-      verifier: createAccessTokenVerifier({
-        ...config.auth,
-        fetchJwks: async () => JSON.parse((await users.getJwks({})).jwksJson) as JSONWebKeySet,
-      }),
+      verifier,
       logger,
       limits: config.graphql,
       graphiql: config.env === "development",
@@ -41,6 +43,15 @@ export const gatewayModule = defineModule({
         await hub.start();
         http.route("/graphql", (req, res) => server.handleHttp(req as never, res as never));
         http.upgrade("/graphql", (req, socket, head) => server.handleUpgrade(req, socket, head));
+        http.route(
+          PICTURES_PATH_PREFIX,
+          createPictureEdge({
+            clients,
+            verifyToken: (token) => verifier.verify(token),
+            maxBytes: config.users.maxPictureBytes,
+            logger,
+          }),
+        );
       },
       async stop() {
         await server.close();

@@ -193,7 +193,7 @@ export function defineAccountScenarios(topology: () => Topology): void {
       // Streamed without a length: the edge stops reading past the limit.
       const stream = new ReadableStream<Uint8Array>({
         start(controller) {
-          for (let sent = 0; sent <= TEST_MAX_PICTURE_BYTES * 4; sent += 16_384) {
+          for (let sent = 0; sent <= TEST_MAX_PICTURE_BYTES * 2; sent += 16_384) {
             controller.enqueue(new Uint8Array(16_384));
           }
           controller.close();

@@ -81,6 +81,35 @@ function readLimited(req: HttpRequest, limit: number): Promise<Buffer | undefine
   });
 }
 
+/** How long and how much a refused upload may keep sending before the connection is cut. */
+const LINGER_MS = 2_000;
+const LINGER_MIN_BYTES = 1024 * 1024;
+
+/**
+ * Answers 413 at once, then discards (never buffers) what the client is still
+ * sending for a bounded time and amount before cutting the connection.
+ * Why (nginx's lingering close): cutting at once makes most clients report a
+ * broken pipe instead of reading the 413.
+ */
+function refuseTooLarge(req: HttpRequest, res: HttpResponse, kind: string, maxBytes: number): void {
+  sendError(res, 413, "LIMIT_EXCEEDED", `${kind} must be at most ${maxBytes} bytes`, "data");
+  let discarded = 0;
+  const budget = Math.max(maxBytes, LINGER_MIN_BYTES);
+  const timer = setTimeout(() => req.destroy(), LINGER_MS);
+  timer.unref();
+  const stop = () => clearTimeout(timer);
+  req.on("data", (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > budget) {
+      stop();
+      req.destroy();
+    }
+  });
+  req.once("end", stop);
+  req.once("close", stop);
+  req.resume();
+}
+
 /**
  * REST edge for profile images, where GraphQL does not fit (raw bytes):
  * `GET /users/:userId/picture|banner` streams a user's image to any signed-in
@@ -121,10 +150,7 @@ export function createPictureEdge(options: PictureEdgeOptions) {
       if (req.method === "PUT" && named === "me") {
         const body = await readLimited(req, options.maxBytes);
         if (!body) {
-          // Why close: the rest of the body is never read, so the connection cannot carry another request.
-          if (req.httpVersion !== "2.0") res.setHeader("connection", "close");
-          sendError(res, 413, "LIMIT_EXCEEDED", `${kind} must be at most ${options.maxBytes} bytes`, "data");
-          res.once("finish", () => req.destroy());
+          refuseTooLarge(req, res, kind, options.maxBytes);
           return;
         }
         const contentType = String(req.headers["content-type"] ?? "");

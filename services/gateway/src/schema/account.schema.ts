@@ -15,11 +15,11 @@ const typeDefs = /* GraphQL */ `
   }
 
   extend type User {
-    "The custom status; null when none is set or it expired."
+    "The custom status; null when none is set, it expired, or the request is not signed in."
     customStatus: CustomStatus
-    "Path of the profile picture (GET it with the bearer token); null when there is none. Changes on every upload."
+    "Path of the profile picture (GET it with the bearer token); null when there is none or the request is not signed in. Changes on every upload."
     pictureUrl: String
-    "Path of the profile banner (GET it with the bearer token); null when there is none. Changes on every upload."
+    "Path of the profile banner (GET it with the bearer token); null when there is none or the request is not signed in. Changes on every upload."
     bannerUrl: String
   }
 
@@ -133,9 +133,11 @@ type UserParent = { id: string };
 const account = (context: GatewayContext) => context.clients.client(AccountService);
 
 // Why: customStatus, pictureUrl and bannerUrl of one user come from one RPC; remember it per request.
-const extrasByRequest = new WeakMap<object, Map<string, Promise<ProfileExtras>>>();
+const extrasByRequest = new WeakMap<object, Map<string, Promise<ProfileExtras | undefined>>>();
 
-function extrasOf(context: GatewayContext, userId: string): Promise<ProfileExtras> {
+/** The user's extras; undefined for a caller who is not signed in (e.g. the user inside a signIn payload). */
+function extrasOf(context: GatewayContext, userId: string): Promise<ProfileExtras | undefined> {
+  if (!context.viewer) return Promise.resolve(undefined);
   let cache = extrasByRequest.get(context);
   if (!cache) {
     cache = new Map();
@@ -152,7 +154,7 @@ function extrasOf(context: GatewayContext, userId: string): Promise<ProfileExtra
 /** Answers a mutation with the user and primes the extras so its fields need no second call. */
 function withUser(context: GatewayContext, profile: { user?: UserParent; extras?: ProfileExtras }) {
   if (profile.user && profile.extras) {
-    const cache = extrasByRequest.get(context) ?? new Map<string, Promise<ProfileExtras>>();
+    const cache = extrasByRequest.get(context) ?? new Map<string, Promise<ProfileExtras | undefined>>();
     cache.set(profile.user.id, Promise.resolve(profile.extras));
     extrasByRequest.set(context, cache);
   }
@@ -167,15 +169,15 @@ export const accountSchema: SchemaModule = {
   resolvers: {
     User: {
       customStatus: async (user: UserParent, _args: unknown, context: GatewayContext) => {
-        const status = (await extrasOf(context, user.id)).customStatus;
+        const status = (await extrasOf(context, user.id))?.customStatus;
         return status ? { ...status, expiresAt: status.expiresAt || null } : null;
       },
       pictureUrl: async (user: UserParent, _args: unknown, context: GatewayContext) => {
-        const version = (await extrasOf(context, user.id)).pictureVersion;
+        const version = (await extrasOf(context, user.id))?.pictureVersion;
         return version ? picturePath(user.id, "picture", version) : null;
       },
       bannerUrl: async (user: UserParent, _args: unknown, context: GatewayContext) => {
-        const version = (await extrasOf(context, user.id)).bannerVersion;
+        const version = (await extrasOf(context, user.id))?.bannerVersion;
         return version ? picturePath(user.id, "banner", version) : null;
       },
     },

@@ -10,9 +10,16 @@ import type { AccountRepository, AccountRow } from "./account.repository.ts";
 import { isImageType, sniffImageType } from "./image-sniffer.ts";
 import type { PasswordHasher } from "./password-hasher.ts";
 import type { PictureKind, ProfileRepository, ProfileRow } from "./profile.repository.ts";
+import {
+  type AccountProfileView,
+  type ProfileExtrasView,
+  type ProfileUpdatedEvent,
+  pictureVersionOf,
+  toExtrasView,
+} from "./profile-extras-view.ts";
 import type { SessionRepository } from "./session.repository.ts";
 import { MAX_PASSWORD_LENGTH, requirePassword, requireText, requireUsername } from "./user-input.ts";
-import { toUserView, type UserView } from "./user-view.ts";
+import { toUserView } from "./user-view.ts";
 import { USERS_SCHEMA } from "./users.schema-name.ts";
 import type { UsersTables } from "./users.tables.ts";
 
@@ -20,35 +27,6 @@ import type { UsersTables } from "./users.tables.ts";
 export const MAX_STATUS_TEXT = 128;
 /** Longest custom status emoji (a shortcode or a ZWJ sequence), in characters. */
 export const MAX_STATUS_EMOJI = 32;
-
-/** A custom status as shown to others. */
-export interface CustomStatusView {
-  text: string;
-  emoji: string;
-  /** ISO-8601, or "" when it never expires. */
-  expiresAt: string;
-}
-
-/** Profile parts owned by the account feature, visible to any signed-in user. */
-export interface ProfileExtrasView {
-  userId: string;
-  customStatus?: CustomStatusView;
-  /** Changes on every upload; "" when there is no picture. */
-  pictureVersion: string;
-  bannerVersion: string;
-}
-
-/** The caller's account and extras after a change. */
-export interface AccountProfileView {
-  user: UserView;
-  extras: ProfileExtrasView;
-}
-
-/** Payload of `user.updated` written by this feature: the user plus the extras. */
-export interface ProfileUpdatedEvent {
-  user: UserView;
-  profile: ProfileExtrasView;
-}
 
 /** What AccountService needs. */
 export interface AccountServiceDeps {
@@ -76,11 +54,6 @@ function requireKind(kind: string): PictureKind {
   return kind as PictureKind;
 }
 
-/** The last segment of a blob key `users/<id>/<kind>/<snowflake>`: the picture's version. */
-function versionOf(key: string | null): string {
-  return key ? (key.split("/").pop() ?? "") : "";
-}
-
 async function readAll(body: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(chunk as Buffer);
@@ -100,20 +73,7 @@ export class AccountService {
 
   /** The extras of a row (or of nobody), hiding an expired status. */
   extrasView(userId: string, row: ProfileRow | undefined): ProfileExtrasView {
-    const expiresAt = row?.status_expires_at ? new Date(row.status_expires_at) : undefined;
-    const live = row?.status_set && (!expiresAt || expiresAt > this.now());
-    return {
-      userId,
-      ...(live && {
-        customStatus: {
-          text: row.status_text,
-          emoji: row.status_emoji,
-          expiresAt: expiresAt ? expiresAt.toISOString() : "",
-        },
-      }),
-      pictureVersion: versionOf(row?.picture_key ?? null),
-      bannerVersion: versionOf(row?.banner_key ?? null),
-    };
+    return toExtrasView(userId, row, this.now());
   }
 
   /** Any user's extras, for any signed-in caller; NOT_FOUND for an unknown user. */
@@ -304,7 +264,11 @@ export class AccountService {
     const key = row?.[`${kind}_key`];
     const blob = key ? await this.deps.blobs.get(key) : undefined;
     if (!key || !blob) throw new BeepError("NOT_FOUND", `No ${kind}`);
-    return { data: await readAll(blob.body), contentType: blob.info.contentType, version: versionOf(key) };
+    return {
+      data: await readAll(blob.body),
+      contentType: blob.info.contentType,
+      version: pictureVersionOf(key),
+    };
   }
 
   /**

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe } from "vitest";
 import { startAllInOne, type Topology } from "./harness/topology.ts";
+import { defineAccountScenarios } from "./scenarios/account.scenarios.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
@@ -21,4 +22,5 @@ describe("topology: beep --target=all on embedded defaults", () => {
   defineTwoFactorScenarios(() => topology);
   defineSsoScenarios(() => topology);
   defineSessionsScenarios(() => topology);
+  defineAccountScenarios(() => topology);
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe } from "vitest";
 import { startSplit, type Topology } from "./harness/topology.ts";
+import { defineAccountScenarios } from "./scenarios/account.scenarios.ts";
 import { defineCrashScenarios } from "./scenarios/crash.scenarios.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
@@ -22,5 +23,6 @@ describe("topology: users and gateway as processes over gRPC + NATS + PostgreSQL
   defineTwoFactorScenarios(() => topology);
   defineSsoScenarios(() => topology);
   defineSessionsScenarios(() => topology);
+  defineAccountScenarios(() => topology);
   defineCrashScenarios(() => topology);
 });

@@ -24,6 +24,9 @@ export interface Topology {
   stop(): Promise<void>;
 }
 
+/** `users.maxPictureBytes` of every test deployment: small, so over-limit uploads stay cheap. */
+export const TEST_MAX_PICTURE_BYTES = 64 * 1024;
+
 const NATS_URL = process.env.BEEP_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 
 /**
@@ -57,6 +60,7 @@ export async function startAllInOne(): Promise<Topology> {
     BEEP_SMS_URL: sms.url,
     BEEP_SMS_TOKEN: "it-sms-token",
     ...SIGN_IN_LIMIT_ENV,
+    BEEP_USERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
   });
   await beep.start(120_000);
   return {
@@ -87,7 +91,9 @@ export async function startSplit(): Promise<Topology> {
     BEEP_AUTH_ARGON2_MEMORY_KIB: "8192",
     BEEP_AUTH_ARGON2_ITERATIONS: "1",
     ...SIGN_IN_LIMIT_ENV,
+    BEEP_USERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
   };
+  const blobDir = mkdtempSync(join(tmpdir(), "beep-it-split-blobs-"));
   const usersPort = await freePort();
   // Why search mode here: each topology covers one bind mode, so both run end to end.
   const slapd = await startSlapd();
@@ -104,6 +110,7 @@ export async function startSplit(): Promise<Topology> {
     BEEP_SMS_TOKEN: "it-sms-token",
     // Split runs TOTP secrets encrypted at rest; all-in-one runs the default (no key).
     BEEP_AUTH_TOTP_SECRET_KEY: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+    BEEP_BLOB_URL: `file://${blobDir}`,
   });
   const gateway = new BeepProcess("gateway", gatewayPort, ["--target=gateway"], {
     ...common,
@@ -128,6 +135,7 @@ export async function startSplit(): Promise<Topology> {
       await mailbox.stop();
       await sms.stop();
       await database.drop();
+      rmSync(blobDir, { recursive: true, force: true });
     },
   };
 }

@@ -4,6 +4,7 @@ import type { ModuleDefinition } from "@beep/kernel";
 import type { HttpListener } from "@beep/rpc";
 import { USERS_SCHEMA, usersMigrations, usersModule } from "@beep/users";
 import {
+  blobModule,
   busModule,
   configModule,
   databaseModule,
@@ -32,6 +33,7 @@ export function createModuleGraph(
     databaseModule(config),
     busModule(config, SERVICE_TARGETS),
     rpcModule(config),
+    blobModule(config),
     usersModule,
     gatewayModule,
   ] as ModuleDefinition[];

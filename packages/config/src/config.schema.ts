@@ -255,6 +255,12 @@ export const configSchema = z.strictObject({
       .default(5)
       .describe("One-time codes sent to one account per purpose per hour; more are silently dropped."),
   }),
+  users: z.strictObject({
+    maxPictureBytes: positiveInt
+      .max(64 * 1024 * 1024)
+      .default(8 * 1024 * 1024)
+      .describe("Largest profile picture or banner upload, in bytes (the gateway stops reading past it)."),
+  }),
   graphql: z.strictObject({
     maxDepth: positiveInt.max(50).default(12).describe("Deepest selection a GraphQL operation may have."),
     maxAliases: positiveInt.max(100).default(15).describe("Aliases allowed in one GraphQL operation."),

@@ -9,6 +9,7 @@ import type { HttpListener, RpcRuntime } from "@beep/rpc";
 import type { JSONWebKeySet } from "jose";
 import { createForwardAuthHandler, FORWARD_AUTH_PATH } from "./forward-auth.ts";
 import { createGatewayServer } from "./gateway.server.ts";
+import { createPictureEdge, PICTURES_PATH_PREFIX } from "./profile-pictures.edge.ts";
 import { SessionSockets } from "./session-sockets.ts";
 import { ssoEdges } from "./sso.edges.ts";
 import { UserEventHub } from "./user-event-hub.ts";
@@ -56,6 +57,20 @@ export const gatewayModule = defineModule({
         http.route("/graphql", (req, res) => server.handleHttp(req as never, res as never));
         http.upgrade("/graphql", (req, socket, head) => server.handleUpgrade(req, socket, head));
         http.route("/auth/oidc/", ssoEdges({ clients, logger, config }));
+        http.route(
+          PICTURES_PATH_PREFIX,
+          createPictureEdge({
+            clients,
+            // A signed-out session must not upload: check liveness like forward-auth does.
+            verifyToken: async (token) => {
+              const claims = await verifier.verify(token);
+              await checkSession(token);
+              return claims;
+            },
+            maxBytes: config.users.maxPictureBytes,
+            logger,
+          }),
+        );
       },
       async stop() {
         await server.close();

@@ -1,4 +1,5 @@
 import { createAccessTokenVerifier } from "@beep/auth";
+import type { BlobStore } from "@beep/blob";
 import { type Bus, OutboxRelay } from "@beep/bus";
 import type { BeepConfig } from "@beep/config";
 import { type DatabaseHandle, migrateSchema, serviceDatabase } from "@beep/db";
@@ -7,6 +8,8 @@ import { openRateLimitStore } from "@beep/limits";
 import type { ObservabilityRuntime } from "@beep/observability";
 import type { RpcRuntime } from "@beep/rpc";
 import { AccountRepository } from "./account.repository.ts";
+import { AccountServiceDesc, accountRoutes } from "./account.routes.ts";
+import { AccountService } from "./account.service.ts";
 import { CallerAuthenticator } from "./caller-authenticator.ts";
 import { LdapRepository } from "./ldap.repository.ts";
 import { LdapServiceDesc, ldapRoutes } from "./ldap.routes.ts";
@@ -15,6 +18,7 @@ import { LdapDirectory } from "./ldap-directory.ts";
 import { usersMigrations } from "./migrations/index.ts";
 import { mountOneTimeCodes } from "./one-time-codes.wiring.ts";
 import { PasswordHasher } from "./password-hasher.ts";
+import { ProfileRepository } from "./profile.repository.ts";
 import { SessionRepository } from "./session.repository.ts";
 import { SessionIssuer } from "./session-issuer.ts";
 import { SessionLiveness } from "./session-liveness.ts";
@@ -36,7 +40,7 @@ import type { UsersTables } from "./users.tables.ts";
 /** The `users` target: identities, sessions, tokens and profiles. */
 export const usersModule = defineModule({
   name: "users",
-  deps: ["config", "observability", "db", "bus", "rpc"],
+  deps: ["config", "observability", "db", "bus", "rpc", "blob"],
   target: true,
   async init(k) {
     const config = k.get<BeepConfig>("config");
@@ -60,23 +64,26 @@ export const usersModule = defineModule({
     const sessionIssuer = new SessionIssuer(sessions, tokens, config.auth.refreshTokenTtlDays);
     const { registry } = k.get<RpcRuntime>("rpc");
     const oneTimeCodes = mountOneTimeCodes({ config, db, sessionIssuer, callers, registry, logger });
+    const accounts = new AccountRepository(db);
+    // Why one hasher: the concurrency cap on argon2 must hold across every use case that hashes.
+    const hasher = new PasswordHasher({
+      memoryKib: config.auth.argon2MemoryKib,
+      iterations: config.auth.argon2Iterations,
+      maxConcurrent: config.auth.maxConcurrentHashes,
+    });
     const twoFactor = new TwoFactorService({
       db,
       repo: new TwoFactorRepository(db),
-      accounts: new AccountRepository(db),
+      accounts,
       sessionIssuer,
       logger,
       settings: config.auth.totp,
     });
     const service = new UsersService({
       db,
-      accounts: new AccountRepository(db),
+      accounts,
       sessions,
-      hasher: new PasswordHasher({
-        memoryKib: config.auth.argon2MemoryKib,
-        iterations: config.auth.argon2Iterations,
-        maxConcurrent: config.auth.maxConcurrentHashes,
-      }),
+      hasher,
       tokens,
       sessionIssuer,
       // Why cache.url: redis shares the counters between users replicas; memory:// suits one process.
@@ -94,7 +101,7 @@ export const usersModule = defineModule({
           db,
           directory: ldap.url === "" ? undefined : new LdapDirectory(ldap),
           links: new LdapRepository(),
-          accounts: new AccountRepository(db),
+          accounts,
           sessionIssuer,
           logger,
         }),
@@ -109,6 +116,17 @@ export const usersModule = defineModule({
       logger,
     });
     registry.service(SessionsServiceDesc, sessionsRoutes(sessionsService, callers));
+    const account = new AccountService({
+      db,
+      accounts,
+      profiles: new ProfileRepository(db),
+      sessions,
+      hasher,
+      blobs: k.get<BlobStore>("blob"),
+      logger,
+      maxPictureBytes: config.users.maxPictureBytes,
+    });
+    registry.service(AccountServiceDesc, accountRoutes(account, callers));
 
     const relay = new OutboxRelay({
       db: database.db,

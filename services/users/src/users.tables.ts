@@ -112,6 +112,19 @@ export interface SignInChallengesTable {
   created_at: Timestamp;
 }
 
+/** `users.profiles`: custom status and picture/banner blob keys; one row per account, made on first change. */
+export interface ProfilesTable {
+  account_id: string;
+  status_text: ColumnType<string, string | undefined, string>;
+  status_emoji: ColumnType<string, string | undefined, string>;
+  status_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** False once cleared; text and emoji are then ignored. */
+  status_set: ColumnType<boolean, boolean | undefined, boolean>;
+  picture_key: ColumnType<string | null, string | null | undefined, string | null>;
+  banner_key: ColumnType<string | null, string | null | undefined, string | null>;
+  updated_at: Timestamp;
+}
+
 /** The users schema as Kysely sees it. */
 export interface UsersTables {
   accounts: AccountsTable;
@@ -125,4 +138,5 @@ export interface UsersTables {
   sign_in_challenges: SignInChallengesTable;
   oidc_flows: OidcFlowsTable;
   oidc_link_tokens: OidcLinkTokensTable;
+  profiles: ProfilesTable;
 }

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { type BlobStore, openBlobStore } from "@beep/blob";
 import { type Bus, openBus } from "@beep/bus";
 import type { BeepConfig } from "@beep/config";
 import { type DatabaseHandle, openDatabase } from "@beep/db";
@@ -131,6 +132,18 @@ export function rpcModule(config: BeepConfig) {
       });
       k.get<HttpListener>("http").route(RPC_PATH_PREFIX, registry.handler);
       return { value: { registry, clients }, stop: async () => clients.close() };
+    },
+  });
+}
+
+/** Blob storage (profile pictures, attachments) at `blob.url`. */
+export function blobModule(config: BeepConfig) {
+  return defineModule<BlobStore>({
+    name: "blob",
+    deps: [],
+    async init() {
+      const store = await openBlobStore(config.blob.url);
+      return { value: store, stop: () => store.close() };
     },
   });
 }

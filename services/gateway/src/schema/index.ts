@@ -1,3 +1,4 @@
+import { accountSchema } from "./account.schema.ts";
 import { baseSchema } from "./base.schema.ts";
 import { identitySchema } from "./identity.schema.ts";
 import { ldapSchema } from "./ldap.schema.ts";
@@ -11,6 +12,7 @@ import { twoFactorSchema } from "./two-factor.schema.ts";
 export const schemaModules: readonly SchemaModule[] = [
   baseSchema,
   identitySchema,
+  accountSchema,
   ldapSchema,
   oneTimeCodesSchema,
   sessionsSchema,

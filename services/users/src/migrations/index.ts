@@ -6,6 +6,7 @@ import * as externalIdentities from "./0003_external_identities.ts";
 import * as totp from "./0005_totp.ts";
 import * as oneTimeCodes from "./0006_one_time_codes.ts";
 import * as oidcFlows from "./0007_oidc_flows.ts";
+import * as profileExtras from "./0009_profile_extras.ts";
 
 /** The users schema's migrations, forward-only, applied in name order. */
 export const usersMigrations: Record<string, Migration> = {
@@ -15,4 +16,5 @@ export const usersMigrations: Record<string, Migration> = {
   "0005_totp": totp,
   "0006_one_time_codes": oneTimeCodes,
   "0007_oidc_flows": oidcFlows,
+  "0009_profile_extras": profileExtras,
 };

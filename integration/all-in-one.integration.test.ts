@@ -12,7 +12,7 @@ describe("topology: beep --target=all on embedded defaults", () => {
   let topology: Topology;
   beforeAll(async () => {
     topology = await startAllInOne();
-  }, 180_000);
+  }, 400_000);
   afterAll(async () => {
     await topology?.stop();
   });

@@ -13,7 +13,7 @@ describe("topology: users and gateway as processes over gRPC + NATS + PostgreSQL
   let topology: Topology;
   beforeAll(async () => {
     topology = await startSplit();
-  }, 180_000);
+  }, 400_000);
   afterAll(async () => {
     await topology?.stop();
   });

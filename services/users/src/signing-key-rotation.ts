@@ -38,14 +38,14 @@ export class SigningKeyRotation {
   async tick(): Promise<void> {
     const now = this.now();
     const notBefore = new Date(now.getTime() - this.settings.signingKeyRotationDays * DAY_MS);
-    if (await this.tokens.rotate(notBefore)) this.audited("scheduled");
+    if (await this.tokens.rotate(notBefore, now)) this.audited("scheduled");
     await this.retireExpired(now);
     await this.tokens.load();
   }
 
   /** Creates a new key now, whatever the schedule, and reloads. */
   async forceRotate(): Promise<void> {
-    await this.tokens.rotate();
+    await this.tokens.rotate(undefined, this.now());
     this.audited("forced");
     await this.tick();
   }

@@ -46,7 +46,11 @@ export class SigningKeyRepository {
    * transaction-scoped advisory lock, so processes rotating at once create one key, not several.
    * True when the key was stored.
    */
-  async insertIfNoKeySince(key: Omit<StoredSigningKey, "createdAt">, notBefore?: Date): Promise<boolean> {
+  async insertIfNoKeySince(
+    key: Omit<StoredSigningKey, "createdAt">,
+    notBefore?: Date,
+    createdAt = new Date(),
+  ): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(hashtext('beep.users.signing_keys'))`.execute(trx);
       if (notBefore) {
@@ -64,6 +68,7 @@ export class SigningKeyRepository {
           kid: key.kid,
           private_jwk: JSON.stringify(key.privateJwk),
           public_jwk: JSON.stringify(key.publicJwk),
+          created_at: createdAt,
         })
         .execute();
       return true;

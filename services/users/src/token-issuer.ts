@@ -49,12 +49,12 @@ export class TokenIssuer {
    * Creates a new signing key, unless an active key newer than `notBefore` exists (omit it to force);
    * it signs from the next `load()` of each process. True when a key was created.
    */
-  async rotate(notBefore?: Date): Promise<boolean> {
+  async rotate(notBefore?: Date, now = new Date()): Promise<boolean> {
     const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
     const kid = newId();
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "EdDSA", use: "sig" };
     const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: "EdDSA" };
-    return this.keys.insertIfNoKeySince({ kid, privateJwk, publicJwk }, notBefore);
+    return this.keys.insertIfNoKeySince({ kid, privateJwk, publicJwk }, notBefore, now);
   }
 
   /** The key id new tokens carry. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe } from "vitest";
 import { startAllInOne, type Topology } from "./harness/topology.ts";
 import { defineAccountScenarios } from "./scenarios/account.scenarios.ts";
+import { defineHardeningScenarios } from "./scenarios/hardening.scenarios.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
@@ -23,4 +24,5 @@ describe("topology: beep --target=all on embedded defaults", () => {
   defineSsoScenarios(() => topology);
   defineSessionsScenarios(() => topology);
   defineAccountScenarios(() => topology);
+  defineHardeningScenarios(() => topology);
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe } from "vitest";
 import { startSplit, type Topology } from "./harness/topology.ts";
 import { defineAccountScenarios } from "./scenarios/account.scenarios.ts";
 import { defineCrashScenarios } from "./scenarios/crash.scenarios.ts";
+import { defineHardeningScenarios } from "./scenarios/hardening.scenarios.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
@@ -24,5 +25,6 @@ describe("topology: users and gateway as processes over gRPC + NATS + PostgreSQL
   defineSsoScenarios(() => topology);
   defineSessionsScenarios(() => topology);
   defineAccountScenarios(() => topology);
+  defineHardeningScenarios(() => topology);
   defineCrashScenarios(() => topology);
 });

@@ -80,6 +80,23 @@ export class BeepProcess {
     );
   }
 
+  /** Runs a one-shot CLI command (`beep keys rotate`…) with this process's environment. */
+  run(args: string[]): Promise<{ code: number | null; output: string }> {
+    const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...this.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+    });
+    return new Promise((resolve) => child.once("exit", (code) => resolve({ code, output })));
+  }
+
   /** Sends a signal and waits for the exit code. */
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
     if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null)

@@ -36,6 +36,12 @@ const NATS_URL = process.env.BEEP_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 const SIGN_IN_LIMIT_ENV = {
   BEEP_AUTH_SIGN_IN_LIMIT_IP_ATTEMPTS: "100000",
   BEEP_AUTH_SIGN_IN_LIMIT_DELAY_AFTER_FAILURES: "0",
+  // Hardening: per-IP guess limits lifted likewise; keys reload every second so a forced rotation shows
+  // quickly; the test client (127.0.0.1) acts as a trusted proxy so scenarios can set X-Forwarded-For.
+  BEEP_AUTH_GUESS_LIMIT_IP_ATTEMPTS: "100000",
+  BEEP_AUTH_SIGNING_KEY_RELOAD_SECONDS: "1",
+  BEEP_AUTH_JWKS_REFETCH_COOLDOWN_SECONDS: "1",
+  BEEP_HTTP_TRUSTED_PROXIES: "127.0.0.1/32,::1",
 };
 
 /** `beep --target=all` on embedded defaults: embedded PostgreSQL, memory bus, file blobs. */

@@ -2,10 +2,11 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type BeepConfig, ConfigError, describeConfig, listConfigKeys, loadConfig } from "@beep/config";
-import { migrateSchema, openDatabase } from "@beep/db";
+import { migrateSchema, openDatabase, serviceDatabase } from "@beep/db";
 import { Kernel, KernelError } from "@beep/kernel";
 import { createLogger, type Metrics, type ObservabilityRuntime } from "@beep/observability";
 import { createHttpListener } from "@beep/rpc";
+import { forceSigningKeyRotation, SigningKeyRepository, USERS_SCHEMA } from "@beep/users";
 import { mountHealthRoutes } from "./health.routes.ts";
 import { createModuleGraph, SERVICE_MIGRATIONS } from "./module-graph.ts";
 
@@ -15,6 +16,7 @@ const USAGE = `Usage:
   beep config check [--config=FILE]                     validate the configuration and print it (secrets masked)
   beep config defaults                                  print every key, its variable, default and doc
   beep migrate [--config=FILE]                          apply every service's database migrations and exit
+  beep keys rotate [--config=FILE]                      create a new token signing key now (processes use it within auth.signingKeyReloadSeconds)
 `;
 
 function fail(message: string, exitCode = 2): never {
@@ -51,6 +53,25 @@ async function migrate(config: BeepConfig): Promise<void> {
       const { applied } = await migrateSchema(database.db, schema, migrations, logger);
       logger.info({ schema, applied }, applied.length ? "migrations applied" : "schema up to date");
     }
+  } finally {
+    await database.close();
+  }
+}
+
+async function rotateKeys(config: BeepConfig): Promise<void> {
+  const logger = createLogger({ service: "keys", level: config.log.level });
+  const database = await openDatabase({
+    ...(config.database.url ? { url: config.database.url } : {}),
+    embedded: { dataDir: resolve(config.database.embeddedDir), port: config.database.embeddedPort },
+    poolSize: 2,
+    logger,
+  });
+  try {
+    const kid = await forceSigningKeyRotation(
+      new SigningKeyRepository(serviceDatabase(database.db, USERS_SCHEMA)),
+      config.auth,
+    );
+    process.stdout.write(`new signing key ${kid}\n`);
   } finally {
     await database.close();
   }
@@ -164,6 +185,7 @@ async function main(): Promise<void> {
     return;
   }
   if (command === "migrate") return migrate(readConfig(values.config));
+  if (command === "keys" && subcommand === "rotate") return rotateKeys(readConfig(values.config));
   if (command !== undefined && command !== "run") fail(`unknown command "${command}"\n${USAGE}`);
   await run(readConfig(values.config), values.target);
 }

@@ -21,6 +21,8 @@ export interface AccessTokenVerifierOptions {
   fetchJwks: () => Promise<JSONWebKeySet>;
   /** Least time between two refetches caused by unknown keys, so forged kids cannot hammer `users`. */
   refetchCooldownMs?: number;
+  /** Refetches a JWKS older than this even for known keys, so retired keys drop out (default: never). */
+  maxAgeMs?: number;
 }
 
 /** Verifies access tokens locally against a cached JWKS. */
@@ -32,6 +34,7 @@ export interface AccessTokenVerifier {
 /** Creates a verifier that caches the JWKS and refreshes it on key rotation. */
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
   const cooldownMs = options.refetchCooldownMs ?? 30_000;
+  const maxAgeMs = options.maxAgeMs ?? Number.POSITIVE_INFINITY;
   let keySet: ReturnType<typeof createLocalJWKSet> | undefined;
   let knownKids = new Set<string>();
   let lastFetch = 0;
@@ -56,7 +59,8 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   return {
     async verify(token: string): Promise<AccessClaims> {
       const kid = readKid(token);
-      if (!keySet || (!knownKids.has(kid) && Date.now() - lastFetch >= cooldownMs)) {
+      const age = Date.now() - lastFetch;
+      if (!keySet || age >= maxAgeMs || (!knownKids.has(kid) && age >= cooldownMs)) {
         try {
           await refresh();
         } catch (cause) {

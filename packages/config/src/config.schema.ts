@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 import { parseOidcProviders } from "./oidc-providers.ts";
 
@@ -33,6 +34,30 @@ export const configSchema = z.strictObject({
     shutdownGraceMs: positiveInt
       .default(10_000)
       .describe("How long a stopping process waits for in-flight requests before closing them."),
+    trustedProxies: z
+      .string()
+      .default("")
+      .refine(
+        (value) =>
+          value
+            .split(",")
+            .map((cidr) => cidr.trim())
+            .filter(Boolean)
+            .every((cidr) => {
+              const [address = "", bits, extra] = cidr.split("/");
+              const family = isIP(address);
+              const max = family === 6 ? 128 : 32;
+              return (
+                family !== 0 &&
+                extra === undefined &&
+                (bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= max))
+              );
+            }),
+        { message: "must be a comma list of IP addresses or CIDRs (10.0.0.0/8,::1)" },
+      )
+      .describe(
+        "Reverse proxies (comma list of CIDRs) whose X-Forwarded-For is believed; empty trusts none.",
+      ),
   }),
   database: z.strictObject({
     url: z
@@ -209,6 +234,33 @@ export const configSchema = z.strictObject({
       .default(1_000)
       .describe("First progressive block; it doubles with each further failure."),
     signInLimitDelayMaxMs: positiveInt.default(60_000).describe("Longest progressive block."),
+    signingKeyRotationDays: positiveInt
+      .default(30)
+      .describe("Age at which a new token signing key is created and signs from then on."),
+    signingKeyReloadSeconds: positiveInt
+      .default(60)
+      .describe("How often each users process reloads signing keys and checks the rotation."),
+    signingKeyRetireMarginSeconds: positiveInt
+      .default(300)
+      .describe("Extra time an old key stays in the JWKS after its last token may have expired."),
+    jwksMaxAgeSeconds: positiveInt
+      .default(60)
+      .describe("How long the gateway trusts its copy of the JWKS before refetching it."),
+    jwksRefetchCooldownSeconds: positiveInt
+      .default(30)
+      .describe("Least time between two gateway JWKS refetches caused by unknown key ids."),
+    guessLimitTargetAttempts: positiveInt
+      .default(10)
+      .describe(
+        "Attempts per window against one account or destination on guessable endpoints (codes, TOTP, passwords).",
+      ),
+    guessLimitTargetWindowSeconds: positiveInt
+      .default(900)
+      .describe("Window of the per-account/destination guess limit."),
+    guessLimitIpAttempts: positiveInt
+      .default(50)
+      .describe("Attempts per client IP per window on each guessable endpoint."),
+    guessLimitIpWindowSeconds: positiveInt.default(900).describe("Window of the per-IP guess limit."),
   }),
   mail: z.strictObject({
     url: url(["log", "smtp", "smtps"])

@@ -35,6 +35,8 @@ export interface GatewayServerOptions {
   sessionSockets?: SessionSockets;
   /** Refuses a token whose session ended before a socket opens (RPC to users). */
   checkSession?: (accessToken: string) => Promise<void>;
+  /** The client IP of a request (trusted proxies); default: the socket peer. */
+  clientIp?: (req: IncomingMessage) => string;
 }
 
 /**
@@ -64,13 +66,14 @@ export interface GatewayServer {
   close(): Promise<void>;
 }
 
-function clientIp(req: IncomingMessage): string {
+function peerIp(req: IncomingMessage): string {
   return req.socket.remoteAddress ?? "";
 }
 
 /** Builds the yoga HTTP handler and the graphql-ws server over one schema and one set of limits. */
 export function createGatewayServer(options: GatewayServerOptions): GatewayServer {
   const { services, verifier, logger, limits } = options;
+  const clientIp = options.clientIp ?? peerIp;
 
   async function viewerFrom(authorization: unknown): Promise<Viewer | undefined> {
     if (authorization === undefined || authorization === null || authorization === "") return undefined;

@@ -7,6 +7,7 @@ import { SessionsService } from "@beep/proto/gen/beep/users/v1/sessions_pb.ts";
 import { UsersService } from "@beep/proto/gen/beep/users/v1/users_pb.ts";
 import type { HttpListener, RpcRuntime } from "@beep/rpc";
 import type { JSONWebKeySet } from "jose";
+import { clientIpResolver } from "./client-ip.ts";
 import { createForwardAuthHandler, FORWARD_AUTH_PATH } from "./forward-auth.ts";
 import { createGatewayServer } from "./gateway.server.ts";
 import { createPictureEdge, PICTURES_PATH_PREFIX } from "./profile-pictures.edge.ts";
@@ -30,6 +31,9 @@ export const gatewayModule = defineModule({
     const verifier = createAccessTokenVerifier({
       ...config.auth,
       fetchJwks: async () => JSON.parse((await users.getJwks({})).jwksJson) as JSONWebKeySet,
+      // Key rotation (AUTH-2): new kids are fetched on sight, retired keys drop out within maxAge.
+      maxAgeMs: config.auth.jwksMaxAgeSeconds * 1000,
+      refetchCooldownMs: config.auth.jwksRefetchCooldownSeconds * 1000,
     });
     // Sessions (AUTH-4, AUTH-10): users says whether a token's session is live; revocations close sockets.
     const sessions = clients.client(SessionsService);
@@ -44,6 +48,7 @@ export const gatewayModule = defineModule({
       logger,
       limits: config.graphql,
       graphiql: config.env === "development",
+      clientIp: clientIpResolver(config.http.trustedProxies),
     });
     metrics.registerGauge("gateway_open_streams", "Open myEvents subscriptions on this node", [], () =>
       hub.openStreams(),

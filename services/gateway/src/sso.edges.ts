@@ -3,6 +3,7 @@ import { BeepError } from "@beep/errors";
 import type { Logger } from "@beep/observability";
 import { SsoService } from "@beep/proto/gen/beep/users/v1/sso_pb.ts";
 import type { ClientFactory, HttpRequest, HttpResponse } from "@beep/rpc";
+import { clientIpResolver } from "./client-ip.ts";
 
 /** Name of the cookie binding an OIDC flow to the browser that started it. */
 export const OIDC_STATE_COOKIE = "beep_oidc_state";
@@ -27,6 +28,7 @@ export function ssoEdges(options: { clients: ClientFactory; config: BeepConfig; 
   const publicUrl = new URL(http.publicUrl || `http://${http.host}:${http.port}`);
   const secure = publicUrl.protocol === "https:";
   const sso = () => options.clients.client(SsoService);
+  const clientIp = clientIpResolver(http.trustedProxies);
 
   const redirect = (res: HttpResponse, path: string, fragment: Record<string, string>, cookie?: string) => {
     const target = new URL(path, publicUrl);
@@ -53,7 +55,7 @@ export function ssoEdges(options: { clients: ClientFactory; config: BeepConfig; 
       return;
     }
     const [, provider = "", step] = match;
-    const ip = req.socket?.remoteAddress ?? "";
+    const ip = clientIp(req as Parameters<typeof clientIp>[0]);
     const device = String(req.headers["user-agent"] ?? "");
     if (step === "start") {
       try {

@@ -115,7 +115,11 @@ export class LdapDirectory {
       client.search(searchBase, { scope: "sub", filter, attributes: this.attributes(), sizeLimit: 2 }),
     );
     // Zero or several matches: nobody to bind as (several would make the answer ambiguous).
-    if (searchEntries.length !== 1) return undefined;
+    if (searchEntries.length !== 1) {
+      // Timing: bind as nobody, so an unknown user costs the same round trip as a wrong password.
+      await this.userBind(client, `cn=beep-no-such-user,${searchBase}`, password);
+      return undefined;
+    }
     const entry = searchEntries[0] as Entry;
     if (!(await this.userBind(client, entry.dn, password))) return undefined;
     return this.toPerson(entry);

@@ -11,6 +11,8 @@ import { AccountRepository } from "./account.repository.ts";
 import { AccountServiceDesc, accountRoutes } from "./account.routes.ts";
 import { AccountService } from "./account.service.ts";
 import { CallerAuthenticator } from "./caller-authenticator.ts";
+import { GuessLimits, limitGuesses } from "./guess-limits.ts";
+import { accountGuessRules, ldapGuessRules, ssoGuessRules, twoFactorGuessRules } from "./guess-rules.ts";
 import { LdapRepository } from "./ldap.repository.ts";
 import { LdapServiceDesc, ldapRoutes } from "./ldap.routes.ts";
 import { LdapService } from "./ldap.service.ts";
@@ -27,6 +29,7 @@ import { SessionsServiceDesc, sessionsRoutes } from "./sessions.routes.ts";
 import { SessionsService } from "./sessions.service.ts";
 import { SignInThrottle } from "./sign-in-throttle.ts";
 import { SigningKeyRepository } from "./signing-key.repository.ts";
+import { SigningKeyRotation } from "./signing-key-rotation.ts";
 import { createSsoService, SsoServiceDesc, ssoRoutes } from "./sso.module.ts";
 import { TokenIssuer } from "./token-issuer.ts";
 import { TwoFactorRepository } from "./two-factor.repository.ts";
@@ -53,17 +56,21 @@ export const usersModule = defineModule({
     const db = serviceDatabase<UsersTables>(database.db, USERS_SCHEMA);
     const tokens = new TokenIssuer(new SigningKeyRepository(db), config.auth);
     await tokens.load();
+    const keyRotation = new SigningKeyRotation(new SigningKeyRepository(db), tokens, config.auth, logger);
+    await keyRotation.tick();
     const sessions = new SessionRepository(db);
     const limitStore = await openRateLimitStore(config.cache.url, { keyPrefix: "beep:rl:" });
     const liveness = new SessionLiveness(new SessionsRepository(db));
     const callers = new CallerAuthenticator(
       // Why: users verifies tokens with its own keys in memory; no RPC to itself.
-      createAccessTokenVerifier({ ...config.auth, fetchJwks: async () => tokens.publicJwks() }),
+      // maxAgeMs 0: the keys are in memory, so rotations and retirements apply at once.
+      createAccessTokenVerifier({ ...config.auth, fetchJwks: async () => tokens.publicJwks(), maxAgeMs: 0 }),
       liveness,
     );
     const sessionIssuer = new SessionIssuer(sessions, tokens, config.auth.refreshTokenTtlDays);
     const { registry } = k.get<RpcRuntime>("rpc");
-    const oneTimeCodes = mountOneTimeCodes({ config, db, sessionIssuer, callers, registry, logger });
+    const guesses = new GuessLimits(limitStore, config.auth, logger);
+    const oneTimeCodes = mountOneTimeCodes({ config, db, sessionIssuer, callers, registry, logger, guesses });
     const accounts = new AccountRepository(db);
     // Why one hasher: the concurrency cap on argon2 must hold across every use case that hashes.
     const hasher = new PasswordHasher({
@@ -96,19 +103,29 @@ export const usersModule = defineModule({
     const ldap = config.auth.ldap;
     registry.service(
       LdapServiceDesc,
-      ldapRoutes(
-        new LdapService({
-          db,
-          directory: ldap.url === "" ? undefined : new LdapDirectory(ldap),
-          links: new LdapRepository(),
-          accounts,
-          sessionIssuer,
-          logger,
-        }),
+      limitGuesses(
+        ldapRoutes(
+          new LdapService({
+            db,
+            directory: ldap.url === "" ? undefined : new LdapDirectory(ldap),
+            links: new LdapRepository(),
+            accounts,
+            sessionIssuer,
+            logger,
+          }),
+        ),
+        guesses,
+        ldapGuessRules,
       ),
     );
-    registry.service(TwoFactorServiceDesc, twoFactorRoutes(twoFactor, callers));
-    registry.service(SsoServiceDesc, ssoRoutes(createSsoService({ config, db, tokens, logger })));
+    registry.service(
+      TwoFactorServiceDesc,
+      limitGuesses(twoFactorRoutes(twoFactor, callers), guesses, twoFactorGuessRules),
+    );
+    registry.service(
+      SsoServiceDesc,
+      limitGuesses(ssoRoutes(createSsoService({ config, db, tokens, logger })), guesses, ssoGuessRules),
+    );
     const sessionsService = new SessionsService({
       db,
       sessions: new SessionsRepository(db),
@@ -126,7 +143,10 @@ export const usersModule = defineModule({
       logger,
       maxPictureBytes: config.users.maxPictureBytes,
     });
-    registry.service(AccountServiceDesc, accountRoutes(account, callers));
+    registry.service(
+      AccountServiceDesc,
+      limitGuesses(accountRoutes(account, callers), guesses, accountGuessRules(callers)),
+    );
 
     const relay = new OutboxRelay({
       db: database.db,
@@ -144,8 +164,12 @@ export const usersModule = defineModule({
     );
     return {
       value: service,
-      start: () => relay.start(),
+      start: async () => {
+        await relay.start();
+        keyRotation.start();
+      },
       stop: async () => {
+        await keyRotation.stop();
         await relay.stop();
         await limitStore.close();
       },

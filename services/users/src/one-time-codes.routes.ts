@@ -12,7 +12,7 @@ export function oneTimeCodeRoutes(service: SignInCodeService): ServiceImpl<typeo
   return {
     requestSignInCode(request) {
       const channel = request.channel === CodeChannel.UNSPECIFIED ? undefined : CHANNELS[request.channel];
-      return service.request({ email: request.email, phone: request.phone, channel });
+      return service.request({ email: request.email, phone: request.phone, channel, ip: request.ip });
     },
     signInWithCode(request) {
       return service.signIn(request);

@@ -9,6 +9,8 @@ import type { CallerAuthenticator } from "./caller-authenticator.ts";
 import { CodeBook } from "./code-book.ts";
 import { ContactSettingsServiceDesc, contactSettingsRoutes } from "./contact-settings.routes.ts";
 import { ContactSettingsService } from "./contact-settings.service.ts";
+import { type GuessLimits, limitGuesses } from "./guess-limits.ts";
+import { oneTimeCodeGuessRules, verificationGuessRules } from "./guess-rules.ts";
 import { OneTimeCodeRepository } from "./one-time-code.repository.ts";
 import { OneTimeCodeServiceDesc, oneTimeCodeRoutes } from "./one-time-codes.routes.ts";
 import type { SessionIssuer } from "./session-issuer.ts";
@@ -25,6 +27,8 @@ export interface OneTimeCodesWiring {
   callers: CallerAuthenticator;
   registry: RpcRuntime["registry"];
   logger: Logger;
+  /** Rate limits of code requests and attempts (AUTH-11). */
+  guesses: GuessLimits;
 }
 
 /**
@@ -50,8 +54,14 @@ export function mountOneTimeCodes(w: OneTimeCodesWiring): { afterSignUp: (accoun
     sessionIssuer: w.sessionIssuer,
     logger,
   });
-  w.registry.service(VerificationServiceDesc, verificationRoutes(verification, w.callers));
-  w.registry.service(OneTimeCodeServiceDesc, oneTimeCodeRoutes(signInCodes));
+  w.registry.service(
+    VerificationServiceDesc,
+    limitGuesses(verificationRoutes(verification, w.callers), w.guesses, verificationGuessRules),
+  );
+  w.registry.service(
+    OneTimeCodeServiceDesc,
+    limitGuesses(oneTimeCodeRoutes(signInCodes), w.guesses, oneTimeCodeGuessRules),
+  );
   w.registry.service(
     ContactSettingsServiceDesc,
     contactSettingsRoutes(new ContactSettingsService(accounts, repo), w.callers),

@@ -31,8 +31,12 @@ export class PasswordHasher {
     );
   }
 
-  /** True when the password matches; a malformed hash counts as no match. */
+  /**
+   * True when the password matches; a malformed hash counts as no match. An account without a
+   * password (`!ldap`, `!oidc`…) takes as long as a wrong password, so timing does not tell.
+   */
   verify(passwordHash: string, password: string): Promise<boolean> {
+    if (!passwordHash.startsWith("$")) return this.verifyNothing(password);
     return this.limited(async () => {
       try {
         return await verify(passwordHash, password);

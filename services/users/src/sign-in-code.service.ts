@@ -1,4 +1,5 @@
 import { BeepError } from "@beep/errors";
+import { newId } from "@beep/ids";
 import { isLanguage, type Language, type Mailer, renderMail } from "@beep/mail";
 import { audit, errorFields, type Logger } from "@beep/observability";
 import type { SmsSender } from "@beep/sms";
@@ -87,7 +88,8 @@ export class SignInCodeService {
               await this.deps.repo.markEmailVerified(trx, String(account.id), destination);
           },
         )
-      : { ok: false as const };
+      : // Timing: an unknown account runs the same lookup transaction as a known one without a live code.
+        await this.deps.codes.redeem(newId(), "sign_in", input.code.trim());
     if (!account || !result.ok) {
       audit(this.deps.logger, {
         action: "SIGN_IN_FAILED",

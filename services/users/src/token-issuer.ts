@@ -35,7 +35,8 @@ export class TokenIssuer {
   async load(): Promise<void> {
     let active = await this.keys.listActive();
     if (active.length === 0) {
-      await this.rotate();
+      // Why epoch: "unless any active key exists", so processes starting together create one key.
+      await this.rotate(new Date(0));
       active = await this.keys.listActive();
     }
     const newest = active[0];
@@ -44,13 +45,21 @@ export class TokenIssuer {
     this.jwks = { keys: active.map((key) => key.publicJwk as JWK) };
   }
 
-  /** Creates a new signing key; it signs from the next `load()`. */
-  async rotate(): Promise<void> {
+  /**
+   * Creates a new signing key, unless an active key newer than `notBefore` exists (omit it to force);
+   * it signs from the next `load()` of each process. True when a key was created.
+   */
+  async rotate(notBefore?: Date, now = new Date()): Promise<boolean> {
     const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
     const kid = newId();
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "EdDSA", use: "sig" };
     const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: "EdDSA" };
-    await this.keys.insert({ kid, privateJwk, publicJwk });
+    return this.keys.insertIfNoKeySince({ kid, privateJwk, publicJwk }, notBefore, now);
+  }
+
+  /** The key id new tokens carry. */
+  currentKid(): string | undefined {
+    return this.current?.kid;
   }
 
   /** Public keys as a JWKS document. */

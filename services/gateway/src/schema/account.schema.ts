@@ -192,8 +192,9 @@ export const accountSchema: SchemaModule = {
         { input }: Args<{ currentPassword: string; newPassword: string }>,
         context: GatewayContext,
       ) => ({
-        revokedSessionCount: (await account(context).changePassword(input, asViewer(context)))
-          .revokedSessions,
+        revokedSessionCount: (
+          await account(context).changePassword({ ...input, ip: context.ip }, asViewer(context))
+        ).revokedSessions,
       }),
       setCustomStatus: async (
         _root: unknown,
@@ -223,7 +224,7 @@ export const accountSchema: SchemaModule = {
           await account(context).removePicture({ kind: kindOf(input.kind) }, asViewer(context)),
         ),
       deleteAccount: async (_root: unknown, { input }: Args<{ password: string }>, context: GatewayContext) =>
-        account(context).deleteAccount(input, asViewer(context)),
+        account(context).deleteAccount({ ...input, ip: context.ip }, asViewer(context)),
       exportAccount: async (_root: unknown, _args: unknown, context: GatewayContext) =>
         account(context).exportAccount({}, asViewer(context)),
     },

@@ -146,9 +146,10 @@ export const oneTimeCodesSchema: SchemaModule = {
           email: input.email ?? "",
           code: input.code ?? "",
           token: input.token ?? "",
+          ip: context.ip,
         }),
       resendVerification: (_root: unknown, { input }: Args<{ email: string }>, context: GatewayContext) =>
-        verification(context).resendVerification(input),
+        verification(context).resendVerification({ ...input, ip: context.ip }),
       requestSignInCode: (
         _root: unknown,
         { input }: Args<Nullable<{ email: string; phone: string; channel: keyof typeof CHANNELS }>>,
@@ -158,6 +159,7 @@ export const oneTimeCodesSchema: SchemaModule = {
           email: input.email ?? "",
           phone: input.phone ?? "",
           channel: input.channel ? CHANNELS[input.channel] : CodeChannel.UNSPECIFIED,
+          ip: context.ip,
         }),
       signInWithCode: (
         _root: unknown,

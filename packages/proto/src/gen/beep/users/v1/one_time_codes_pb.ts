@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file beep/users/v1/one_time_codes.proto.
  */
 export const file_beep_users_v1_one_time_codes: GenFile = /*@__PURE__*/
-  fileDesc("CiJiZWVwL3VzZXJzL3YxL29uZV90aW1lX2NvZGVzLnByb3RvEg1iZWVwLnVzZXJzLnYxImUKGFJlcXVlc3RTaWduSW5Db2RlUmVxdWVzdBINCgVlbWFpbBgBIAEoCRINCgVwaG9uZRgCIAEoCRIrCgdjaGFubmVsGAMgASgOMhouYmVlcC51c2Vycy52MS5Db2RlQ2hhbm5lbCItChlSZXF1ZXN0U2lnbkluQ29kZVJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgIIl8KFVNpZ25JbldpdGhDb2RlUmVxdWVzdBINCgVlbWFpbBgBIAEoCRINCgVwaG9uZRgCIAEoCRIMCgRjb2RlGAMgASgJEg4KBmRldmljZRgEIAEoCRIKCgJpcBgFIAEoCSpZCgtDb2RlQ2hhbm5lbBIcChhDT0RFX0NIQU5ORUxfVU5TUEVDSUZJRUQQABIWChJDT0RFX0NIQU5ORUxfRU1BSUwQARIUChBDT0RFX0NIQU5ORUxfU01TEAIy0gEKEk9uZVRpbWVDb2RlU2VydmljZRJmChFSZXF1ZXN0U2lnbkluQ29kZRInLmJlZXAudXNlcnMudjEuUmVxdWVzdFNpZ25JbkNvZGVSZXF1ZXN0GiguYmVlcC51c2Vycy52MS5SZXF1ZXN0U2lnbkluQ29kZVJlc3BvbnNlElQKDlNpZ25JbldpdGhDb2RlEiQuYmVlcC51c2Vycy52MS5TaWduSW5XaXRoQ29kZVJlcXVlc3QaHC5iZWVwLnVzZXJzLnYxLlNlc3Npb25Ub2tlbnNiBnByb3RvMw", [file_beep_users_v1_users]);
+  fileDesc("CiJiZWVwL3VzZXJzL3YxL29uZV90aW1lX2NvZGVzLnByb3RvEg1iZWVwLnVzZXJzLnYxInEKGFJlcXVlc3RTaWduSW5Db2RlUmVxdWVzdBINCgVlbWFpbBgBIAEoCRINCgVwaG9uZRgCIAEoCRIrCgdjaGFubmVsGAMgASgOMhouYmVlcC51c2Vycy52MS5Db2RlQ2hhbm5lbBIKCgJpcBgEIAEoCSItChlSZXF1ZXN0U2lnbkluQ29kZVJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgIIl8KFVNpZ25JbldpdGhDb2RlUmVxdWVzdBINCgVlbWFpbBgBIAEoCRINCgVwaG9uZRgCIAEoCRIMCgRjb2RlGAMgASgJEg4KBmRldmljZRgEIAEoCRIKCgJpcBgFIAEoCSpZCgtDb2RlQ2hhbm5lbBIcChhDT0RFX0NIQU5ORUxfVU5TUEVDSUZJRUQQABIWChJDT0RFX0NIQU5ORUxfRU1BSUwQARIUChBDT0RFX0NIQU5ORUxfU01TEAIy0gEKEk9uZVRpbWVDb2RlU2VydmljZRJmChFSZXF1ZXN0U2lnbkluQ29kZRInLmJlZXAudXNlcnMudjEuUmVxdWVzdFNpZ25JbkNvZGVSZXF1ZXN0GiguYmVlcC51c2Vycy52MS5SZXF1ZXN0U2lnbkluQ29kZVJlc3BvbnNlElQKDlNpZ25JbldpdGhDb2RlEiQuYmVlcC51c2Vycy52MS5TaWduSW5XaXRoQ29kZVJlcXVlc3QaHC5iZWVwLnVzZXJzLnYxLlNlc3Npb25Ub2tlbnNiBnByb3RvMw", [file_beep_users_v1_users]);
 
 /**
  * @generated from message beep.users.v1.RequestSignInCodeRequest
@@ -36,6 +36,13 @@ export type RequestSignInCodeRequest = Message<"beep.users.v1.RequestSignInCodeR
    * @generated from field: beep.users.v1.CodeChannel channel = 3;
    */
   channel: CodeChannel;
+
+  /**
+   * Client IP as seen by the gateway (rate limits, audit).
+   *
+   * @generated from field: string ip = 4;
+   */
+  ip: string;
 };
 
 /**

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file beep/users/v1/verification.proto.
  */
 export const file_beep_users_v1_verification: GenFile = /*@__PURE__*/
-  fileDesc("CiBiZWVwL3VzZXJzL3YxL3ZlcmlmaWNhdGlvbi5wcm90bxINYmVlcC51c2Vycy52MSJAChJWZXJpZnlFbWFpbFJlcXVlc3QSDQoFZW1haWwYASABKAkSDAoEY29kZRgCIAEoCRINCgV0b2tlbhgDIAEoCSInChNWZXJpZnlFbWFpbFJlc3BvbnNlEhAKCHZlcmlmaWVkGAEgASgIIioKGVJlc2VuZFZlcmlmaWNhdGlvblJlcXVlc3QSDQoFZW1haWwYASABKAkiLgoaUmVzZW5kVmVyaWZpY2F0aW9uUmVzcG9uc2USEAoIYWNjZXB0ZWQYASABKAgiHQobR2V0RW1haWxWZXJpZmljYXRpb25SZXF1ZXN0IjoKEUVtYWlsVmVyaWZpY2F0aW9uEhAKCHZlcmlmaWVkGAEgASgIEhMKC3ZlcmlmaWVkX2F0GAIgASgJMrwCChNWZXJpZmljYXRpb25TZXJ2aWNlElQKC1ZlcmlmeUVtYWlsEiEuYmVlcC51c2Vycy52MS5WZXJpZnlFbWFpbFJlcXVlc3QaIi5iZWVwLnVzZXJzLnYxLlZlcmlmeUVtYWlsUmVzcG9uc2USaQoSUmVzZW5kVmVyaWZpY2F0aW9uEiguYmVlcC51c2Vycy52MS5SZXNlbmRWZXJpZmljYXRpb25SZXF1ZXN0GikuYmVlcC51c2Vycy52MS5SZXNlbmRWZXJpZmljYXRpb25SZXNwb25zZRJkChRHZXRFbWFpbFZlcmlmaWNhdGlvbhIqLmJlZXAudXNlcnMudjEuR2V0RW1haWxWZXJpZmljYXRpb25SZXF1ZXN0GiAuYmVlcC51c2Vycy52MS5FbWFpbFZlcmlmaWNhdGlvbmIGcHJvdG8z");
+  fileDesc("CiBiZWVwL3VzZXJzL3YxL3ZlcmlmaWNhdGlvbi5wcm90bxINYmVlcC51c2Vycy52MSJMChJWZXJpZnlFbWFpbFJlcXVlc3QSDQoFZW1haWwYASABKAkSDAoEY29kZRgCIAEoCRINCgV0b2tlbhgDIAEoCRIKCgJpcBgEIAEoCSInChNWZXJpZnlFbWFpbFJlc3BvbnNlEhAKCHZlcmlmaWVkGAEgASgIIjYKGVJlc2VuZFZlcmlmaWNhdGlvblJlcXVlc3QSDQoFZW1haWwYASABKAkSCgoCaXAYAiABKAkiLgoaUmVzZW5kVmVyaWZpY2F0aW9uUmVzcG9uc2USEAoIYWNjZXB0ZWQYASABKAgiHQobR2V0RW1haWxWZXJpZmljYXRpb25SZXF1ZXN0IjoKEUVtYWlsVmVyaWZpY2F0aW9uEhAKCHZlcmlmaWVkGAEgASgIEhMKC3ZlcmlmaWVkX2F0GAIgASgJMrwCChNWZXJpZmljYXRpb25TZXJ2aWNlElQKC1ZlcmlmeUVtYWlsEiEuYmVlcC51c2Vycy52MS5WZXJpZnlFbWFpbFJlcXVlc3QaIi5iZWVwLnVzZXJzLnYxLlZlcmlmeUVtYWlsUmVzcG9uc2USaQoSUmVzZW5kVmVyaWZpY2F0aW9uEiguYmVlcC51c2Vycy52MS5SZXNlbmRWZXJpZmljYXRpb25SZXF1ZXN0GikuYmVlcC51c2Vycy52MS5SZXNlbmRWZXJpZmljYXRpb25SZXNwb25zZRJkChRHZXRFbWFpbFZlcmlmaWNhdGlvbhIqLmJlZXAudXNlcnMudjEuR2V0RW1haWxWZXJpZmljYXRpb25SZXF1ZXN0GiAuYmVlcC51c2Vycy52MS5FbWFpbFZlcmlmaWNhdGlvbmIGcHJvdG8z");
 
 /**
  * @generated from message beep.users.v1.VerifyEmailRequest
@@ -32,6 +32,13 @@ export type VerifyEmailRequest = Message<"beep.users.v1.VerifyEmailRequest"> & {
    * @generated from field: string token = 3;
    */
   token: string;
+
+  /**
+   * Client IP as seen by the gateway (rate limits, audit).
+   *
+   * @generated from field: string ip = 4;
+   */
+  ip: string;
 };
 
 /**
@@ -66,6 +73,13 @@ export type ResendVerificationRequest = Message<"beep.users.v1.ResendVerificatio
    * @generated from field: string email = 1;
    */
   email: string;
+
+  /**
+   * Client IP as seen by the gateway (rate limits, audit).
+   *
+   * @generated from field: string ip = 2;
+   */
+  ip: string;
 };
 
 /**

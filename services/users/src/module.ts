@@ -19,6 +19,7 @@ import { usersMigrations } from "./migrations/index.ts";
 import { mountOneTimeCodes } from "./one-time-codes.wiring.ts";
 import { PasswordHasher } from "./password-hasher.ts";
 import { ProfileRepository } from "./profile.repository.ts";
+import { mountRecovery } from "./recovery.wiring.ts";
 import { SessionRepository } from "./session.repository.ts";
 import { SessionIssuer } from "./session-issuer.ts";
 import { SessionLiveness } from "./session-liveness.ts";
@@ -127,6 +128,17 @@ export const usersModule = defineModule({
       maxPictureBytes: config.users.maxPictureBytes,
     });
     registry.service(AccountServiceDesc, accountRoutes(account, callers));
+    mountRecovery({
+      ...oneTimeCodes,
+      db,
+      hasher,
+      liveness,
+      twoFactor,
+      totp: config.auth.totp,
+      callers,
+      registry,
+      logger,
+    });
 
     const relay = new OutboxRelay({
       db: database.db,

@@ -4,6 +4,7 @@ import { defineAccountScenarios } from "./scenarios/account.scenarios.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
+import { defineRecoveryScenarios } from "./scenarios/recovery.scenarios.ts";
 import { defineSessionsScenarios } from "./scenarios/sessions.scenarios.ts";
 import { defineSsoScenarios } from "./scenarios/sso.scenarios.ts";
 import { defineTwoFactorScenarios } from "./scenarios/two-factor.scenarios.ts";
@@ -23,4 +24,5 @@ describe("topology: beep --target=all on embedded defaults", () => {
   defineSsoScenarios(() => topology);
   defineSessionsScenarios(() => topology);
   defineAccountScenarios(() => topology);
+  defineRecoveryScenarios(() => topology);
 });

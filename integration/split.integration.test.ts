@@ -5,6 +5,7 @@ import { defineCrashScenarios } from "./scenarios/crash.scenarios.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
+import { defineRecoveryScenarios } from "./scenarios/recovery.scenarios.ts";
 import { defineSessionsScenarios } from "./scenarios/sessions.scenarios.ts";
 import { defineSsoScenarios } from "./scenarios/sso.scenarios.ts";
 import { defineTwoFactorScenarios } from "./scenarios/two-factor.scenarios.ts";
@@ -24,5 +25,6 @@ describe("topology: users and gateway as processes over gRPC + NATS + PostgreSQL
   defineSsoScenarios(() => topology);
   defineSessionsScenarios(() => topology);
   defineAccountScenarios(() => topology);
+  defineRecoveryScenarios(() => topology);
   defineCrashScenarios(() => topology);
 });

@@ -5,6 +5,7 @@ import { defineHardeningScenarios } from "./scenarios/hardening.scenarios.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
+import { defineRecoveryScenarios } from "./scenarios/recovery.scenarios.ts";
 import { defineSessionsScenarios } from "./scenarios/sessions.scenarios.ts";
 import { defineSsoScenarios } from "./scenarios/sso.scenarios.ts";
 import { defineTwoFactorScenarios } from "./scenarios/two-factor.scenarios.ts";
@@ -25,4 +26,5 @@ describe("topology: beep --target=all on embedded defaults", () => {
   defineSessionsScenarios(() => topology);
   defineAccountScenarios(() => topology);
   defineHardeningScenarios(() => topology);
+  defineRecoveryScenarios(() => topology);
 });

@@ -6,6 +6,7 @@ import { defineHardeningScenarios } from "./scenarios/hardening.scenarios.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
+import { defineRecoveryScenarios } from "./scenarios/recovery.scenarios.ts";
 import { defineSessionsScenarios } from "./scenarios/sessions.scenarios.ts";
 import { defineSsoScenarios } from "./scenarios/sso.scenarios.ts";
 import { defineTwoFactorScenarios } from "./scenarios/two-factor.scenarios.ts";
@@ -26,5 +27,6 @@ describe("topology: users and gateway as processes over gRPC + NATS + PostgreSQL
   defineSessionsScenarios(() => topology);
   defineAccountScenarios(() => topology);
   defineHardeningScenarios(() => topology);
+  defineRecoveryScenarios(() => topology);
   defineCrashScenarios(() => topology);
 });

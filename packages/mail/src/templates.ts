@@ -22,6 +22,12 @@ export interface MailTemplates {
   verifyEmail: { name: string; code: string; link: string; minutes: number };
   /** Passwordless sign-in (AUTH-7). */
   signInCode: { name: string; code: string; minutes: number };
+  /** Forgot password (AUTH-12): a code and a link that allow setting a new password. */
+  passwordReset: { name: string; code: string; link: string; minutes: number };
+  /** Email change (AUTH-8): the code that proves the new address, sent to it. */
+  emailChangeCode: { name: string; code: string; minutes: number };
+  /** Email change (AUTH-8): the notice sent to the old address; holds no code. */
+  emailChangeNotice: { name: string };
 }
 
 type Texts = { [K in keyof MailTemplates]: (v: MailTemplates[K]) => { subject: string; lines: string[] } };
@@ -45,6 +51,31 @@ const TEXTS: Record<Language, Texts> = {
         `It expires in ${v.minutes} minutes and works once. If you did not ask for it, ignore this mail; nobody can sign in without it.`,
       ],
     }),
+    passwordReset: (v) => ({
+      subject: `Reset your Beep password: ${v.code}`,
+      lines: [
+        `Hello ${v.name},`,
+        `Your code to reset your password is ${v.code}.`,
+        `Or open this link: ${v.link}`,
+        `It expires in ${v.minutes} minutes and works once. Resetting signs you out everywhere. If you did not ask for it, ignore this mail; your password stays the same.`,
+      ],
+    }),
+    emailChangeCode: (v) => ({
+      subject: `Confirm your new Beep e-mail address: ${v.code}`,
+      lines: [
+        `Hello ${v.name},`,
+        `Your code to make this address your Beep e-mail is ${v.code}.`,
+        `It expires in ${v.minutes} minutes. If you did not ask for it, ignore this mail.`,
+      ],
+    }),
+    emailChangeNotice: (v) => ({
+      subject: "Your Beep e-mail address is being changed",
+      lines: [
+        `Hello ${v.name},`,
+        "Someone signed in to your Beep account asked to change its e-mail address. This address stays in use until the new one is confirmed.",
+        "If it was not you, change your password now and sign out your other sessions.",
+      ],
+    }),
   },
   fr: {
     verifyEmail: (v) => ({
@@ -62,6 +93,31 @@ const TEXTS: Record<Language, Texts> = {
         `Bonjour ${v.name},`,
         `Votre code de connexion est ${v.code}.`,
         `Il expire dans ${v.minutes} minutes et ne sert qu'une fois. Si vous ne l'avez pas demandé, ignorez ce message : personne ne peut se connecter sans lui.`,
+      ],
+    }),
+    passwordReset: (v) => ({
+      subject: `Réinitialisez votre mot de passe Beep : ${v.code}`,
+      lines: [
+        `Bonjour ${v.name},`,
+        `Votre code pour réinitialiser votre mot de passe est ${v.code}.`,
+        `Ou ouvrez ce lien : ${v.link}`,
+        `Il expire dans ${v.minutes} minutes et ne sert qu'une fois. La réinitialisation vous déconnecte partout. Si vous ne l'avez pas demandée, ignorez ce message : votre mot de passe ne change pas.`,
+      ],
+    }),
+    emailChangeCode: (v) => ({
+      subject: `Confirmez votre nouvelle adresse e-mail Beep : ${v.code}`,
+      lines: [
+        `Bonjour ${v.name},`,
+        `Votre code pour faire de cette adresse votre e-mail Beep est ${v.code}.`,
+        `Il expire dans ${v.minutes} minutes. Si vous ne l'avez pas demandé, ignorez ce message.`,
+      ],
+    }),
+    emailChangeNotice: (v) => ({
+      subject: "L'adresse e-mail de votre compte Beep est en cours de modification",
+      lines: [
+        `Bonjour ${v.name},`,
+        "Une personne connectée à votre compte Beep a demandé à changer son adresse e-mail. Cette adresse reste utilisée tant que la nouvelle n'est pas confirmée.",
+        "Si ce n'était pas vous, changez votre mot de passe maintenant et déconnectez vos autres sessions.",
       ],
     }),
   },

@@ -34,6 +34,16 @@ async function outcome(promise: Promise<unknown>): Promise<string> {
 }
 
 describe("GuessLimiter", () => {
+  it("counts only the target when an RPC carries no IP, so callers never share one bucket", async () => {
+    const limiter = new GuessLimits(store, settings, logger).limiter("confirmEmailChange");
+    // More callers than the IP budget (5), each within its own target budget (3).
+    for (let user = 0; user < 8; user++) {
+      expect(await outcome(limiter.admit({ target: `user-${user}` }))).toBe("OK");
+    }
+    for (let i = 0; i < 2; i++) expect(await outcome(limiter.admit({ target: "user-0" }))).toBe("OK");
+    expect(await outcome(limiter.admit({ target: "user-0" }))).toBe("RATE_LIMITED");
+  });
+
   it("allows the limit per target, then answers RATE_LIMITED with retryAfterMs", async () => {
     const limiter = new GuessLimits(store, settings, logger).limiter("signInWithCode");
     const results = [];

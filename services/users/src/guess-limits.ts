@@ -15,7 +15,8 @@ export interface GuessLimitSettings {
 export interface GuessKeys {
   /** Account id, email, phone, username…; omitted when the endpoint has none (counted per IP only). */
   target?: string;
-  ip: string;
+  /** Client IP; omitted by RPCs that carry none (then only the target counts, never a shared bucket). */
+  ip?: string;
 }
 
 /**
@@ -56,7 +57,7 @@ export class GuessLimiter {
     const target = keys.target === undefined ? "" : GuessLimiter.targetKey(keys.target);
     const [byTarget, byIp] = await Promise.all([
       target === "" ? undefined : this.target.consume(target),
-      this.ip.consume(keys.ip || "unknown"),
+      keys.ip ? this.ip.consume(keys.ip) : undefined,
     ]);
     const refused = [byTarget, byIp].filter((result) => result !== undefined && !result.allowed);
     if (refused.length === 0) return;
@@ -65,7 +66,7 @@ export class GuessLimiter {
       action: "GUESS_RATE_LIMITED",
       outcome: "failure",
       ip: keys.ip,
-      details: { endpoint: this.endpoint, scope: byIp.allowed ? "target" : "ip", retryAfterMs },
+      details: { endpoint: this.endpoint, scope: byIp?.allowed === false ? "ip" : "target", retryAfterMs },
     });
     throw new BeepError("RATE_LIMITED", "Too many attempts; try again later", { retryAfterMs });
   }

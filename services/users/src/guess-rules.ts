@@ -4,6 +4,7 @@ import type { CallerAuthenticator } from "./caller-authenticator.ts";
 import type { GuessRules } from "./guess-limits.ts";
 import type { LdapServiceDesc } from "./ldap.routes.ts";
 import type { OneTimeCodeServiceDesc } from "./one-time-codes.routes.ts";
+import type { EmailChangeServiceDesc, PasswordResetServiceDesc } from "./recovery.routes.ts";
 import type { SsoServiceDesc } from "./sso.module.ts";
 import type { TwoFactorServiceDesc } from "./two-factor.routes.ts";
 import type { VerificationServiceDesc } from "./verification.routes.ts";
@@ -46,6 +47,23 @@ export function accountGuessRules(
     deleteAccount: async (request, context) => ({
       target: (await callers.authenticate(context)).userId,
       ip: request.ip,
+    }),
+  };
+}
+
+/** Reset codes are guessed per email (or link token) and IP; the second step per IP. */
+export const passwordResetGuessRules: GuessRules<ServiceImpl<typeof PasswordResetServiceDesc>> = {
+  resetPassword: (request) => ({ target: request.linkToken ? undefined : request.email, ip: request.ip }),
+  completePasswordReset: (request) => ({ ip: request.ip }),
+};
+
+/** The mailed email-change code is guessed by a signed-in caller: counted per account. */
+export function emailChangeGuessRules(
+  callers: CallerAuthenticator,
+): GuessRules<ServiceImpl<typeof EmailChangeServiceDesc>> {
+  return {
+    confirmEmailChange: async (_request, context) => ({
+      target: (await callers.authenticate(context)).userId,
     }),
   };
 }

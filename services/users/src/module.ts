@@ -21,6 +21,7 @@ import { usersMigrations } from "./migrations/index.ts";
 import { mountOneTimeCodes } from "./one-time-codes.wiring.ts";
 import { PasswordHasher } from "./password-hasher.ts";
 import { ProfileRepository } from "./profile.repository.ts";
+import { mountRecovery } from "./recovery.wiring.ts";
 import { SessionRepository } from "./session.repository.ts";
 import { SessionIssuer } from "./session-issuer.ts";
 import { SessionLiveness } from "./session-liveness.ts";
@@ -147,6 +148,18 @@ export const usersModule = defineModule({
       AccountServiceDesc,
       limitGuesses(accountRoutes(account, callers), guesses, accountGuessRules(callers)),
     );
+    mountRecovery({
+      ...oneTimeCodes,
+      db,
+      hasher,
+      liveness,
+      twoFactor,
+      totp: config.auth.totp,
+      callers,
+      guesses,
+      registry,
+      logger,
+    });
 
     const relay = new OutboxRelay({
       db: database.db,

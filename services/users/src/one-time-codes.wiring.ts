@@ -1,5 +1,5 @@
 import type { BeepConfig } from "@beep/config";
-import { createMailer } from "@beep/mail";
+import { createMailer, type Mailer } from "@beep/mail";
 import type { Logger } from "@beep/observability";
 import type { RpcRuntime } from "@beep/rpc";
 import { createSmsSender } from "@beep/sms";
@@ -36,7 +36,13 @@ export interface OneTimeCodesWiring {
  * settings, and mounts their three RPC services. Returns the sign-up hook
  * that mails the first verification code.
  */
-export function mountOneTimeCodes(w: OneTimeCodesWiring): { afterSignUp: (account: AccountRow) => void } {
+export function mountOneTimeCodes(w: OneTimeCodesWiring): {
+  afterSignUp: (account: AccountRow) => void;
+  /** The shared mailer and code book, for other features that mail codes. */
+  mailer: Mailer;
+  codes: CodeBook;
+  publicUrl: string;
+} {
   const { config, db, logger } = w;
   const mailer = createMailer({ ...config.mail, env: config.env, logger });
   const sms = createSmsSender({ ...config.sms, logger });
@@ -66,5 +72,5 @@ export function mountOneTimeCodes(w: OneTimeCodesWiring): { afterSignUp: (accoun
     ContactSettingsServiceDesc,
     contactSettingsRoutes(new ContactSettingsService(accounts, repo), w.callers),
   );
-  return { afterSignUp: (account) => verification.sendInBackground(account) };
+  return { afterSignUp: (account) => verification.sendInBackground(account), mailer, codes, publicUrl };
 }

@@ -51,7 +51,10 @@ export interface TwoFactorStatusView {
   recoveryCodesRemaining: number;
 }
 
-type SpentCode = { ok: true; kind: "totp" | "recovery" } | { ok: false; reason: "invalid" | "replayed" };
+/** What spending a second-factor code found. */
+export type SpentCode =
+  | { ok: true; kind: "totp" | "recovery" }
+  | { ok: false; reason: "invalid" | "replayed" };
 
 const INVALID_CODE = "Invalid or already used code";
 const DEAD_CHALLENGE = "This sign-in has expired; sign in again";
@@ -224,6 +227,21 @@ export class TwoFactorService {
       details: { second_factor: outcome.kind },
     });
     return this.deps.sessionIssuer.issue(outcome.account, input);
+  }
+
+  /**
+   * Spends a TOTP or recovery code of the account inside `trx` (locking its
+   * credential), for flows other than sign-in that need the second factor
+   * (password reset). Undefined when 2FA is off.
+   */
+  async proveSecondFactor(
+    trx: Transaction<UsersTables>,
+    accountId: string,
+    code: string,
+  ): Promise<SpentCode | undefined> {
+    const credential = await this.deps.repo.findCredential(accountId, trx, true);
+    if (!credential?.confirmed_at) return undefined;
+    return this.spendCode(trx, credential, code);
   }
 
   // Runs `change` in the transaction that spends the code, so a refused code changes nothing.

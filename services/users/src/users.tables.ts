@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from "kysely";
+import type { PasswordResetChallengesTable } from "./recovery.tables.ts";
 import type { OidcFlowsTable, OidcLinkTokensTable } from "./sso.tables.ts";
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -73,7 +74,7 @@ export interface ExternalIdentitiesTable {
 export interface OneTimeCodesTable {
   id: string;
   account_id: string;
-  purpose: "verify_email" | "sign_in";
+  purpose: "verify_email" | "sign_in" | "reset_password" | "change_email";
   destination: string;
   code_hash: string;
   link_token_hash: string | null;
@@ -139,4 +140,5 @@ export interface UsersTables {
   oidc_flows: OidcFlowsTable;
   oidc_link_tokens: OidcLinkTokensTable;
   profiles: ProfilesTable;
+  password_reset_challenges: PasswordResetChallengesTable;
 }

@@ -3,6 +3,7 @@ import { baseSchema } from "./base.schema.ts";
 import { identitySchema } from "./identity.schema.ts";
 import { ldapSchema } from "./ldap.schema.ts";
 import { oneTimeCodesSchema } from "./one-time-codes.schema.ts";
+import { recoverySchema } from "./recovery.schema.ts";
 import type { SchemaModule } from "./schema-module.ts";
 import { sessionsSchema } from "./sessions.schema.ts";
 import { ssoSchema } from "./sso.schema.ts";
@@ -18,4 +19,5 @@ export const schemaModules: readonly SchemaModule[] = [
   sessionsSchema,
   ssoSchema,
   twoFactorSchema,
+  recoverySchema,
 ];

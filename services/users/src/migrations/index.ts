@@ -7,6 +7,7 @@ import * as totp from "./0005_totp.ts";
 import * as oneTimeCodes from "./0006_one_time_codes.ts";
 import * as oidcFlows from "./0007_oidc_flows.ts";
 import * as profileExtras from "./0009_profile_extras.ts";
+import * as recoveryResetChallenges from "./0010_recovery_reset_challenges.ts";
 
 /** The users schema's migrations, forward-only, applied in name order. */
 export const usersMigrations: Record<string, Migration> = {
@@ -17,4 +18,5 @@ export const usersMigrations: Record<string, Migration> = {
   "0006_one_time_codes": oneTimeCodes,
   "0007_oidc_flows": oidcFlows,
   "0009_profile_extras": profileExtras,
+  "0010_recovery_reset_challenges": recoveryResetChallenges,
 };

@@ -2,26 +2,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BlobStore, FileBlobStore } from "@beep/blob";
-import {
-  createTestDatabase,
-  type DatabaseHandle,
-  migrateSchema,
-  openDatabase,
-  serviceDatabase,
-  type TestDatabase,
-} from "@beep/db";
 import { newId } from "@beep/ids";
 import { createLogger } from "@beep/observability";
 import { type Kysely, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountRepository } from "./account.repository.ts";
 import { AccountService, type Caller } from "./account.service.ts";
-import { usersMigrations } from "./migrations/index.ts";
 import { PasswordHasher } from "./password-hasher.ts";
 import { ProfileRepository } from "./profile.repository.ts";
 import { SessionRepository } from "./session.repository.ts";
 import { hashRefreshToken } from "./session-issuer.ts";
-import { USERS_SCHEMA } from "./users.schema-name.ts";
+import { openUsersTestDatabase, type UsersTestDatabase } from "./testing/users-test-database.ts";
 import type { UsersTables } from "./users.tables.ts";
 
 const logger = createLogger({ service: "account-test", level: "silent" });
@@ -32,8 +23,7 @@ const PNG = Buffer.from(
   "hex",
 );
 
-let tdb: TestDatabase;
-let handle: DatabaseHandle;
+let testDatabase: UsersTestDatabase;
 let db: Kysely<UsersTables>;
 let blobDir: string;
 let blobs: BlobStore;
@@ -57,10 +47,8 @@ function makeService(now?: () => Date): AccountService {
 }
 
 beforeAll(async () => {
-  tdb = await createTestDatabase();
-  handle = await openDatabase({ url: tdb.url, embedded: { dataDir: "", port: 0 }, poolSize: 4, logger });
-  await migrateSchema(handle.db, USERS_SCHEMA, usersMigrations, logger);
-  db = serviceDatabase<UsersTables>(handle.db, USERS_SCHEMA);
+  testDatabase = await openUsersTestDatabase({ logger, poolSize: 4 });
+  db = testDatabase.db;
   blobDir = mkdtempSync(join(tmpdir(), "beep-account-blobs-"));
   blobs = await FileBlobStore.open(blobDir);
   hasher = new PasswordHasher({ memoryKib: 8192, iterations: 1, maxConcurrent: 2 });
@@ -71,8 +59,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await blobs?.close();
-  await handle?.close();
-  await tdb?.drop();
+  await testDatabase?.close();
   rmSync(blobDir, { recursive: true, force: true });
 });
 

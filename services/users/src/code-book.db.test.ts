@@ -1,44 +1,26 @@
-import {
-  createTestDatabase,
-  type DatabaseHandle,
-  migrateSchema,
-  openDatabase,
-  serviceDatabase,
-  type TestDatabase,
-} from "@beep/db";
 import { newId } from "@beep/ids";
 import { createLogger } from "@beep/observability";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountRepository } from "./account.repository.ts";
 import { CodeBook } from "./code-book.ts";
-import { usersMigrations } from "./migrations/index.ts";
 import { OneTimeCodeRepository } from "./one-time-code.repository.ts";
-import { USERS_SCHEMA } from "./users.schema-name.ts";
+import { openUsersTestDatabase, type UsersTestDatabase } from "./testing/users-test-database.ts";
 import type { UsersTables } from "./users.tables.ts";
 
 const logger = createLogger({ service: "users-test", level: "silent" });
-let database: TestDatabase;
-let handle: DatabaseHandle;
+let testDb: UsersTestDatabase;
 let db: Kysely<UsersTables>;
 let book: CodeBook;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  handle = await openDatabase({
-    url: database.url,
-    embedded: { dataDir: "/nonexistent", port: 1 },
-    poolSize: 4,
-    logger,
-  });
-  await migrateSchema(handle.db, USERS_SCHEMA, usersMigrations, logger);
-  db = serviceDatabase<UsersTables>(handle.db, USERS_SCHEMA);
+  testDb = await openUsersTestDatabase({ logger });
+  db = testDb.db;
   book = new CodeBook(new OneTimeCodeRepository(db), { ttlMinutes: 10, maxAttempts: 5, maxPerHour: 5 });
 }, 60_000);
 
 afterAll(async () => {
-  await handle?.close();
-  await database?.drop();
+  await testDb?.close();
 });
 
 async function newAccount(): Promise<string> {

@@ -1,12 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { createAccessTokenVerifier } from "@beep/auth";
-import {
-  createTestDatabase,
-  type DatabaseHandle,
-  migrateSchema,
-  openDatabase,
-  serviceDatabase,
-} from "@beep/db";
 import type { BeepError } from "@beep/errors";
 import { newId } from "@beep/ids";
 import { openRateLimitStore, type RateLimitStore } from "@beep/limits";
@@ -15,15 +8,14 @@ import { decodeProtectedHeader } from "jose";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountRepository } from "./account.repository.ts";
-import { usersMigrations } from "./migrations/index.ts";
 import { PasswordHasher } from "./password-hasher.ts";
 import { SessionRepository } from "./session.repository.ts";
 import { SessionIssuer } from "./session-issuer.ts";
 import { SignInThrottle } from "./sign-in-throttle.ts";
 import { SigningKeyRepository } from "./signing-key.repository.ts";
 import { SigningKeyRotation } from "./signing-key-rotation.ts";
+import { openUsersTestDatabase, type UsersTestDatabase } from "./testing/users-test-database.ts";
 import { TokenIssuer } from "./token-issuer.ts";
-import { USERS_SCHEMA } from "./users.schema-name.ts";
 import { UsersService } from "./users.service.ts";
 import type { UsersTables } from "./users.tables.ts";
 
@@ -37,24 +29,19 @@ const ROTATION = {
 };
 const DAY = 86_400_000;
 
-let drop: () => Promise<void>;
-let handle: DatabaseHandle;
+let testDatabase: UsersTestDatabase;
 let db: Kysely<UsersTables>;
 let store: RateLimitStore;
 
 beforeAll(async () => {
-  const tdb = await createTestDatabase();
-  drop = tdb.drop;
-  handle = await openDatabase({ url: tdb.url, embedded: { dataDir: "", port: 0 }, poolSize: 6, logger });
-  await migrateSchema(handle.db, USERS_SCHEMA, usersMigrations, logger);
-  db = serviceDatabase<UsersTables>(handle.db, USERS_SCHEMA);
+  testDatabase = await openUsersTestDatabase({ logger, poolSize: 6 });
+  db = testDatabase.db;
   store = await openRateLimitStore("memory://");
 }, 60_000);
 
 afterAll(async () => {
   await store?.close();
-  await handle?.close();
-  await drop?.();
+  await testDatabase?.close();
 });
 
 const kidOf = (token: string) => decodeProtectedHeader(token).kid;

@@ -1,13 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
-import {
-  createTestDatabase,
-  type DatabaseHandle,
-  migrateSchema,
-  openDatabase,
-  serviceDatabase,
-  type TestDatabase,
-} from "@beep/db";
 import type { BeepError } from "@beep/errors";
 import { newId } from "@beep/ids";
 import type { Mailer, MailMessage } from "@beep/mail";
@@ -18,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountRepository } from "./account.repository.ts";
 import { CodeBook } from "./code-book.ts";
 import { EmailChangeService } from "./email-change.service.ts";
-import { usersMigrations } from "./migrations/index.ts";
 import { OneTimeCodeRepository } from "./one-time-code.repository.ts";
 import { PasswordHasher } from "./password-hasher.ts";
 import { PasswordResetService } from "./password-reset.service.ts";
@@ -29,10 +20,10 @@ import { hashRefreshToken, SessionIssuer } from "./session-issuer.ts";
 import { SessionLiveness } from "./session-liveness.ts";
 import { SessionsRepository } from "./sessions.repository.ts";
 import { SigningKeyRepository } from "./signing-key.repository.ts";
+import { openUsersTestDatabase, type UsersTestDatabase } from "./testing/users-test-database.ts";
 import { TokenIssuer } from "./token-issuer.ts";
 import { TwoFactorRepository } from "./two-factor.repository.ts";
 import { TwoFactorService } from "./two-factor.service.ts";
-import { USERS_SCHEMA } from "./users.schema-name.ts";
 import type { UsersTables } from "./users.tables.ts";
 
 const PASSWORD = "correct horse battery staple";
@@ -40,8 +31,7 @@ const NEW_PASSWORD = "a much newer passphrase";
 let clock = 1_900_000_000_000;
 const codeAt = (secret: string) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: clock });
 
-let testDb: TestDatabase;
-let handle: DatabaseHandle;
+let testDatabase: UsersTestDatabase;
 let db: Kysely<UsersTables>;
 let hasher: PasswordHasher;
 let accounts: AccountRepository;
@@ -134,7 +124,6 @@ async function requestResetCode(email: string) {
 }
 
 beforeAll(async () => {
-  testDb = await createTestDatabase();
   const logger = createLogger({
     service: "users",
     destination: new Writable({
@@ -144,9 +133,8 @@ beforeAll(async () => {
       },
     }),
   });
-  handle = await openDatabase({ url: testDb.url, embedded: { dataDir: "", port: 0 }, poolSize: 8, logger });
-  await migrateSchema(handle.db, USERS_SCHEMA, usersMigrations, logger);
-  db = serviceDatabase<UsersTables>(handle.db, USERS_SCHEMA);
+  testDatabase = await openUsersTestDatabase({ logger, poolSize: 8 });
+  db = testDatabase.db;
   hasher = new PasswordHasher({ memoryKib: 8192, iterations: 1, maxConcurrent: 2 });
   accounts = new AccountRepository(db);
   sessions = new SessionRepository(db);
@@ -199,8 +187,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await handle?.close();
-  await testDb?.drop();
+  await testDatabase?.close();
 });
 
 describe("forgot password against PostgreSQL", () => {

@@ -1,26 +1,17 @@
 import { randomBytes } from "node:crypto";
-import {
-  createTestDatabase,
-  type DatabaseHandle,
-  migrateSchema,
-  openDatabase,
-  serviceDatabase,
-} from "@beep/db";
 import { BeepError } from "@beep/errors";
 import { openRateLimitStore, type RateLimitStore } from "@beep/limits";
 import { createLogger } from "@beep/observability";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountRepository } from "./account.repository.ts";
-import { usersMigrations } from "./migrations/index.ts";
 import { PasswordHasher } from "./password-hasher.ts";
 import { SessionRepository } from "./session.repository.ts";
 import { SessionIssuer } from "./session-issuer.ts";
 import { type SignInLimitSettings, SignInThrottle } from "./sign-in-throttle.ts";
 import { SigningKeyRepository } from "./signing-key.repository.ts";
+import { openUsersTestDatabase, type UsersTestDatabase } from "./testing/users-test-database.ts";
 import { TokenIssuer } from "./token-issuer.ts";
-import { USERS_SCHEMA } from "./users.schema-name.ts";
 import { UsersService } from "./users.service.ts";
-import type { UsersTables } from "./users.tables.ts";
 
 const logger = createLogger({ service: "users-test", level: "silent" });
 const DEFAULTS: SignInLimitSettings = {
@@ -33,8 +24,7 @@ const DEFAULTS: SignInLimitSettings = {
   signInLimitDelayMaxMs: 60_000,
 };
 
-let drop: () => Promise<void>;
-let handle: DatabaseHandle;
+let testDatabase: UsersTestDatabase;
 const stores: RateLimitStore[] = [];
 let make: (
   limits: Partial<SignInLimitSettings>,
@@ -42,11 +32,8 @@ let make: (
 ) => Promise<UsersService>;
 
 beforeAll(async () => {
-  const tdb = await createTestDatabase();
-  drop = tdb.drop;
-  handle = await openDatabase({ url: tdb.url, embedded: { dataDir: "", port: 0 }, poolSize: 4, logger });
-  await migrateSchema(handle.db, USERS_SCHEMA, usersMigrations, logger);
-  const db = serviceDatabase<UsersTables>(handle.db, USERS_SCHEMA);
+  testDatabase = await openUsersTestDatabase({ logger, poolSize: 4 });
+  const db = testDatabase.db;
   const tokens = new TokenIssuer(new SigningKeyRepository(db), {
     issuer: "beep",
     audience: "beep-api",
@@ -73,8 +60,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const store of stores) await store.close();
-  await handle?.close();
-  await drop?.();
+  await testDatabase?.close();
 });
 
 async function newAccount(service: UsersService) {

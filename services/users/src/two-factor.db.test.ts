@@ -1,13 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
-import {
-  createTestDatabase,
-  type DatabaseHandle,
-  migrateSchema,
-  openDatabase,
-  serviceDatabase,
-  type TestDatabase,
-} from "@beep/db";
 import { type BeepError, isErrorCode } from "@beep/errors";
 import { newId } from "@beep/ids";
 import { createLogger } from "@beep/observability";
@@ -15,18 +7,16 @@ import type { Kysely } from "kysely";
 import { Secret, TOTP } from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountRepository, type AccountRow } from "./account.repository.ts";
-import { usersMigrations } from "./migrations/index.ts";
 import { SessionRepository } from "./session.repository.ts";
 import { SessionIssuer } from "./session-issuer.ts";
 import { SigningKeyRepository } from "./signing-key.repository.ts";
+import { openUsersTestDatabase, type UsersTestDatabase } from "./testing/users-test-database.ts";
 import { TokenIssuer } from "./token-issuer.ts";
 import { TwoFactorRepository } from "./two-factor.repository.ts";
 import { TwoFactorService } from "./two-factor.service.ts";
-import { USERS_SCHEMA } from "./users.schema-name.ts";
 import type { UsersTables } from "./users.tables.ts";
 
-let testDb: TestDatabase;
-let handle: DatabaseHandle;
+let testDatabase: UsersTestDatabase;
 let db: Kysely<UsersTables>;
 let service: TwoFactorService;
 let clock = 1_900_000_000_000;
@@ -79,7 +69,6 @@ async function challengeFor(account: AccountRow): Promise<string> {
 const client = { device: "test", ip: "127.0.0.1" };
 
 beforeAll(async () => {
-  testDb = await createTestDatabase();
   const logger = createLogger({
     service: "users",
     destination: new Writable({
@@ -89,9 +78,8 @@ beforeAll(async () => {
       },
     }),
   });
-  handle = await openDatabase({ url: testDb.url, embedded: { dataDir: "", port: 0 }, poolSize: 8, logger });
-  await migrateSchema(handle.db, USERS_SCHEMA, usersMigrations, logger);
-  db = serviceDatabase<UsersTables>(handle.db, USERS_SCHEMA);
+  testDatabase = await openUsersTestDatabase({ logger, poolSize: 8 });
+  db = testDatabase.db;
   const tokens = new TokenIssuer(new SigningKeyRepository(db), {
     issuer: "beep",
     audience: "beep-api",
@@ -115,8 +103,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await handle?.close();
-  await testDb?.drop();
+  await testDatabase?.close();
 });
 
 describe("TOTP two-factor against PostgreSQL", () => {

@@ -12,6 +12,7 @@ import { PasswordHasher } from "./password-hasher.ts";
 import { ProfileRepository } from "./profile.repository.ts";
 import { SessionRepository } from "./session.repository.ts";
 import { hashRefreshToken } from "./session-issuer.ts";
+import { SessionsRepository } from "./sessions.repository.ts";
 import { openUsersTestDatabase, type UsersTestDatabase } from "./testing/users-test-database.ts";
 import type { UsersTables } from "./users.tables.ts";
 
@@ -37,7 +38,8 @@ function makeService(now?: () => Date): AccountService {
     db,
     accounts,
     profiles: new ProfileRepository(db),
-    sessions,
+    sessions: new SessionsRepository(db),
+    liveness: { forget: () => undefined },
     hasher,
     blobs,
     logger,

@@ -17,7 +17,9 @@ import {
   pictureVersionOf,
   toExtrasView,
 } from "./profile-extras-view.ts";
-import type { SessionRepository } from "./session.repository.ts";
+import type { SessionLiveness } from "./session-liveness.ts";
+import { revokeSessions } from "./session-revocation.ts";
+import type { SessionsRepository } from "./sessions.repository.ts";
 import { MAX_PASSWORD_LENGTH, requirePassword, requireText, requireUsername } from "./user-input.ts";
 import { toUserView } from "./user-view.ts";
 import { USERS_SCHEMA } from "./users.schema-name.ts";
@@ -33,7 +35,9 @@ export interface AccountServiceDeps {
   db: Kysely<UsersTables>;
   accounts: AccountRepository;
   profiles: ProfileRepository;
-  sessions: SessionRepository;
+  sessions: SessionsRepository;
+  /** Forgets revoked sessions at once, so their tokens stop working in this process now. */
+  liveness: Pick<SessionLiveness, "forget">;
   hasher: PasswordHasher;
   blobs: BlobStore;
   logger: Logger;
@@ -139,25 +143,16 @@ export class AccountService {
     const passwordHash = await this.deps.hasher.hash(newPassword);
     const revoked = await this.deps.db.transaction().execute(async (trx) => {
       if (!(await this.deps.profiles.setPasswordHash(trx, caller.userId, passwordHash))) return undefined;
-      const ids = await this.deps.sessions.revokeAllExcept(
+      return revokeSessions(
         trx,
+        this.deps.sessions,
         caller.userId,
-        caller.sessionId,
+        { exceptId: caller.sessionId },
         "password_changed",
       );
-      if (ids.length > 0) {
-        await writeOutbox(
-          trx,
-          USERS_SCHEMA,
-          ids.map((sessionId) => ({
-            type: "session.revoked",
-            payload: { userId: caller.userId, sessionId, reason: "password_changed" },
-          })),
-        );
-      }
-      return ids;
     });
     if (!revoked) throw gone();
+    this.deps.liveness.forget(revoked);
     audit(this.deps.logger, {
       action: "PASSWORD_CHANGED",
       actor: caller.userId,

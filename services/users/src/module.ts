@@ -61,7 +61,8 @@ export const usersModule = defineModule({
     await keyRotation.tick();
     const sessions = new SessionRepository(db);
     const limitStore = await openRateLimitStore(config.cache.url, { keyPrefix: "beep:rl:" });
-    const liveness = new SessionLiveness(new SessionsRepository(db));
+    const liveSessions = new SessionsRepository(db);
+    const liveness = new SessionLiveness(liveSessions);
     const callers = new CallerAuthenticator(
       // Why: users verifies tokens with its own keys in memory; no RPC to itself.
       // maxAgeMs 0: the keys are in memory, so rotations and retirements apply at once.
@@ -129,7 +130,7 @@ export const usersModule = defineModule({
     );
     const sessionsService = new SessionsService({
       db,
-      sessions: new SessionsRepository(db),
+      sessions: liveSessions,
       liveness,
       logger,
     });
@@ -138,7 +139,8 @@ export const usersModule = defineModule({
       db,
       accounts,
       profiles: new ProfileRepository(db),
-      sessions,
+      sessions: liveSessions,
+      liveness,
       hasher,
       blobs: k.get<BlobStore>("blob"),
       logger,

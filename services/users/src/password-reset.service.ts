@@ -1,4 +1,3 @@
-import { writeOutbox } from "@beep/bus";
 import { BeepError } from "@beep/errors";
 import { isLanguage, type Mailer, renderMail } from "@beep/mail";
 import { audit, errorFields, type Logger } from "@beep/observability";
@@ -9,13 +8,12 @@ import type { PasswordHasher } from "./password-hasher.ts";
 import type { ProfileRepository } from "./profile.repository.ts";
 import type { RecoveryRepository } from "./recovery.repository.ts";
 import type { SessionLiveness } from "./session-liveness.ts";
+import { revokeSessions } from "./session-revocation.ts";
 import type { SessionsRepository } from "./sessions.repository.ts";
-import type { SessionRevokedEvent } from "./sessions.service.ts";
 import { hashChallengeToken, newChallengeToken } from "./totp-codes.ts";
 import type { TwoFactorRepository } from "./two-factor.repository.ts";
 import type { TwoFactorService, TwoFactorSettings } from "./two-factor.service.ts";
 import { requireEmail, requirePassword } from "./user-input.ts";
-import { USERS_SCHEMA } from "./users.schema-name.ts";
 import type { UsersTables } from "./users.tables.ts";
 import { greetingName } from "./verification.service.ts";
 
@@ -221,22 +219,7 @@ export class PasswordResetService {
   ): Promise<string[]> {
     await this.deps.profiles.setPasswordHash(trx, accountId, passwordHash);
     await this.deps.recovery.endChallenges(trx, accountId);
-    const ids = await this.deps.sessions.revoke(trx, accountId, {}, PASSWORD_RESET_REASON);
-    if (ids.length > 0) {
-      await writeOutbox(
-        trx,
-        USERS_SCHEMA,
-        ids.map((sessionId) => {
-          const payload: SessionRevokedEvent = {
-            userId: accountId,
-            sessionId,
-            reason: PASSWORD_RESET_REASON,
-          };
-          return { type: "session.revoked", payload };
-        }),
-      );
-    }
-    return ids;
+    return revokeSessions(trx, this.deps.sessions, accountId, {}, PASSWORD_RESET_REASON);
   }
 
   private finished(

@@ -73,22 +73,4 @@ export class SessionRepository {
       .where("revoked_at", "is", null)
       .execute();
   }
-
-  /** Revokes every live session of the account except `keepSessionId`; resolves to the revoked ids. */
-  async revokeAllExcept(
-    trx: Db,
-    accountId: string,
-    keepSessionId: string,
-    reason: string,
-  ): Promise<string[]> {
-    const rows = await trx
-      .updateTable("sessions")
-      .set({ revoked_at: new Date(), revoked_reason: reason })
-      .where("account_id", "=", accountId)
-      .where("id", "!=", keepSessionId)
-      .where("revoked_at", "is", null)
-      .returning("id")
-      .execute();
-    return rows.map((row) => String(row.id));
-  }
 }

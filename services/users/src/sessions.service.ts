@@ -1,20 +1,13 @@
 import type { AccessClaims } from "@beep/auth";
-import { writeOutbox } from "@beep/bus";
 import { BeepError } from "@beep/errors";
 import { audit, type Logger } from "@beep/observability";
 import type { Kysely } from "kysely";
 import type { SessionLiveness } from "./session-liveness.ts";
+import { revokeSessions } from "./session-revocation.ts";
 import type { SessionsRepository } from "./sessions.repository.ts";
-import { USERS_SCHEMA } from "./users.schema-name.ts";
 import type { UsersTables } from "./users.tables.ts";
 
-/** Payload of the `session.revoked` event. */
-export interface SessionRevokedEvent {
-  userId: string;
-  sessionId: string;
-  /** `sign_out`, `sign_out_everywhere`, `revoked` or `refresh_token_reuse`. */
-  reason: string;
-}
+export type { SessionRevokedEvent } from "./session-revocation.ts";
 
 /** A session as its owner sees it. */
 export interface SessionView {
@@ -101,20 +94,9 @@ export class SessionsService {
     which: { sessionId: string } | { exceptId?: string },
     reason: string,
   ): Promise<string[]> {
-    const revoked = await this.deps.db.transaction().execute(async (trx) => {
-      const ids = await this.deps.sessions.revoke(trx, caller.userId, which, reason);
-      if (ids.length > 0) {
-        await writeOutbox(
-          trx,
-          USERS_SCHEMA,
-          ids.map((sessionId) => {
-            const payload: SessionRevokedEvent = { userId: caller.userId, sessionId, reason };
-            return { type: "session.revoked", payload };
-          }),
-        );
-      }
-      return ids;
-    });
+    const revoked = await this.deps.db
+      .transaction()
+      .execute((trx) => revokeSessions(trx, this.deps.sessions, caller.userId, which, reason));
     this.deps.liveness.forget(revoked);
     return revoked;
   }

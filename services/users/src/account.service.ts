@@ -7,6 +7,7 @@ import { newId } from "@beep/ids";
 import { audit, type Logger } from "@beep/observability";
 import type { Kysely, Transaction } from "kysely";
 import type { AccountRepository, AccountRow } from "./account.repository.ts";
+import { requireCurrentPassword } from "./current-password.ts";
 import { isImageType, sniffImageType } from "./image-sniffer.ts";
 import type { PasswordHasher } from "./password-hasher.ts";
 import type { PictureKind, ProfileRepository, ProfileRow } from "./profile.repository.ts";
@@ -20,7 +21,7 @@ import {
 import type { SessionLiveness } from "./session-liveness.ts";
 import { revokeSessions } from "./session-revocation.ts";
 import type { SessionsRepository } from "./sessions.repository.ts";
-import { MAX_PASSWORD_LENGTH, requirePassword, requireText, requireUsername } from "./user-input.ts";
+import { renameInputField, requirePassword, requireText, requireUsername } from "./user-input.ts";
 import { toUserView } from "./user-view.ts";
 import { USERS_SCHEMA } from "./users.schema-name.ts";
 import type { UsersTables } from "./users.tables.ts";
@@ -129,17 +130,8 @@ export class AccountService {
     input: { currentPassword: string; newPassword: string },
   ): Promise<{ revokedSessions: number }> {
     const account = await this.requireAccount(caller);
-    if (!(await this.passwordMatches(account, input.currentPassword))) {
-      // Counts like a failed sign-in: the same alerts watch both.
-      audit(this.deps.logger, {
-        action: "SIGN_IN_FAILED",
-        actor: caller.userId,
-        outcome: "failure",
-        details: { via: "change_password" },
-      });
-      throw new BeepError("UNAUTHENTICATED", "Current password is incorrect", { field: "currentPassword" });
-    }
-    const newPassword = withField("newPassword", () => requirePassword(input.newPassword));
+    await requireCurrentPassword(this.deps, account, input.currentPassword, "change_password");
+    const newPassword = renameInputField("newPassword", () => requirePassword(input.newPassword));
     const passwordHash = await this.deps.hasher.hash(newPassword);
     const revoked = await this.deps.db.transaction().execute(async (trx) => {
       if (!(await this.deps.profiles.setPasswordHash(trx, caller.userId, passwordHash))) return undefined;
@@ -273,7 +265,7 @@ export class AccountService {
    */
   async deleteAccount(caller: Caller, input: { password: string }): Promise<{ deletedUserId: string }> {
     const account = await this.requireAccount(caller);
-    if (!(await this.passwordMatches(account, input.password))) {
+    if (!(await this.deps.hasher.verify(account.password_hash, input.password))) {
       audit(this.deps.logger, {
         action: "ACCOUNT_DELETED",
         actor: caller.userId,
@@ -386,13 +378,6 @@ export class AccountService {
     return account;
   }
 
-  private passwordMatches(account: AccountRow, password: string): Promise<boolean> {
-    if (password.length === 0 || [...password].length > MAX_PASSWORD_LENGTH) {
-      return this.deps.hasher.verifyNothing(password.slice(0, MAX_PASSWORD_LENGTH));
-    }
-    return this.deps.hasher.verify(account.password_hash, password);
-  }
-
   private async deleteBlobs(keys: readonly string[]): Promise<void> {
     for (const key of keys) {
       try {
@@ -407,16 +392,4 @@ export class AccountService {
 
 function gone(): BeepError {
   return new BeepError("UNAUTHENTICATED", "Account no longer exists");
-}
-
-/** Runs a validation and renames the field of its BAD_USER_INPUT (e.g. `password` → `newPassword`). */
-function withField<T>(field: string, validate: () => T): T {
-  try {
-    return validate();
-  } catch (error) {
-    if (error instanceof BeepError && error.code === "BAD_USER_INPUT") {
-      throw new BeepError(error.code, error.message.replace(/^password/, field), { field });
-    }
-    throw error;
-  }
 }

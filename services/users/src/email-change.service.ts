@@ -6,11 +6,12 @@ import { audit, errorFields, type Logger } from "@beep/observability";
 import type { Kysely } from "kysely";
 import type { AccountRepository, AccountRow } from "./account.repository.ts";
 import type { CodeBook } from "./code-book.ts";
+import { requireCurrentPassword } from "./current-password.ts";
 import type { PasswordHasher } from "./password-hasher.ts";
 import type { ProfileRepository } from "./profile.repository.ts";
 import { type ProfileUpdatedEvent, toExtrasView } from "./profile-extras-view.ts";
 import type { RecoveryRepository } from "./recovery.repository.ts";
-import { MAX_PASSWORD_LENGTH, requireEmail } from "./user-input.ts";
+import { renameInputField, requireEmail } from "./user-input.ts";
 import { toUserView, type UserView } from "./user-view.ts";
 import { USERS_SCHEMA } from "./users.schema-name.ts";
 import type { UsersTables } from "./users.tables.ts";
@@ -48,17 +49,8 @@ export class EmailChangeService {
     input: { newEmail: string; currentPassword: string },
   ): Promise<{ accepted: true }> {
     const account = await this.requireAccount(caller);
-    if (!(await this.passwordMatches(account, input.currentPassword))) {
-      // Counts like a failed sign-in: the same alerts watch both.
-      audit(this.deps.logger, {
-        action: "SIGN_IN_FAILED",
-        actor: caller.userId,
-        outcome: "failure",
-        details: { via: "change_email" },
-      });
-      throw new BeepError("UNAUTHENTICATED", "Current password is incorrect", { field: "currentPassword" });
-    }
-    const newEmail = withEmailField(() => requireEmail(input.newEmail));
+    await requireCurrentPassword(this.deps, account, input.currentPassword, "change_email");
+    const newEmail = renameInputField("newEmail", () => requireEmail(input.newEmail));
     if (newEmail.toLowerCase() === account.email_normalized) {
       throw new BeepError("BAD_USER_INPUT", "newEmail is already your email", { field: "newEmail" });
     }
@@ -159,23 +151,5 @@ export class EmailChangeService {
     const account = await this.deps.accounts.findById(caller.userId);
     if (!account) throw new BeepError("UNAUTHENTICATED", "Account no longer exists");
     return account;
-  }
-
-  private passwordMatches(account: AccountRow, password: string): Promise<boolean> {
-    if (password.length === 0 || [...password].length > MAX_PASSWORD_LENGTH) {
-      return this.deps.hasher.verifyNothing(password.slice(0, MAX_PASSWORD_LENGTH));
-    }
-    return this.deps.hasher.verify(account.password_hash, password);
-  }
-}
-
-function withEmailField<T>(validate: () => T): T {
-  try {
-    return validate();
-  } catch (error) {
-    if (error instanceof BeepError && error.code === "BAD_USER_INPUT") {
-      throw new BeepError(error.code, error.message.replace(/^email/, "newEmail"), { field: "newEmail" });
-    }
-    throw error;
   }
 }

@@ -1,4 +1,5 @@
 import { hash, verify } from "@node-rs/argon2";
+import { MAX_PASSWORD_LENGTH } from "./user-input.ts";
 
 // @node-rs/argon2's Algorithm.Argon2id; its const enum cannot be imported under verbatimModuleSyntax.
 const ARGON2ID = 2;
@@ -36,14 +37,15 @@ export class PasswordHasher {
    * password (`!ldap`, `!oidc`…) takes as long as a wrong password, so timing does not tell.
    */
   verify(passwordHash: string, password: string): Promise<boolean> {
-    if (!passwordHash.startsWith("$")) return this.verifyNothing(password);
-    return this.limited(async () => {
-      try {
-        return await verify(passwordHash, password);
-      } catch {
-        return false;
-      }
-    });
+    // Empty, over-long or hash-less candidates still cost one verification: timing tells nothing.
+    if (
+      !passwordHash.startsWith("$") ||
+      password.length === 0 ||
+      [...password].length > MAX_PASSWORD_LENGTH
+    ) {
+      return this.verifyNothing(password);
+    }
+    return this.verifyAgainst(passwordHash, password);
   }
 
   /**
@@ -52,8 +54,18 @@ export class PasswordHasher {
    */
   async verifyNothing(password: string): Promise<false> {
     this.dummyHash ??= this.hash("beep-timing-equaliser");
-    await this.verify(await this.dummyHash, password);
+    await this.verifyAgainst(await this.dummyHash, password.slice(0, MAX_PASSWORD_LENGTH) || "-");
     return false;
+  }
+
+  private verifyAgainst(passwordHash: string, password: string): Promise<boolean> {
+    return this.limited(async () => {
+      try {
+        return await verify(passwordHash, password);
+      } catch {
+        return false;
+      }
+    });
   }
 
   private async limited<T>(work: () => Promise<T>): Promise<T> {

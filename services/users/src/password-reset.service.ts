@@ -13,7 +13,7 @@ import type { SessionsRepository } from "./sessions.repository.ts";
 import { hashChallengeToken, newChallengeToken } from "./totp-codes.ts";
 import type { TwoFactorRepository } from "./two-factor.repository.ts";
 import type { TwoFactorService, TwoFactorSettings } from "./two-factor.service.ts";
-import { requireEmail, requirePassword } from "./user-input.ts";
+import { renameInputField, requireEmail, requirePassword } from "./user-input.ts";
 import type { UsersTables } from "./users.tables.ts";
 import { greetingName } from "./verification.service.ts";
 
@@ -88,7 +88,7 @@ export class PasswordResetService {
     newPassword: string;
     ip?: string;
   }): Promise<{ revokedSessions: number }> {
-    const newPassword = withField("newPassword", () => requirePassword(input.newPassword));
+    const newPassword = renameInputField("newPassword", () => requirePassword(input.newPassword));
     // Hashed before the account is looked up: unknown accounts cost the same time.
     const passwordHash = await this.deps.hasher.hash(newPassword);
     let outcome: { kind: "reset"; revoked: string[] } | { kind: "challenge"; token: string } | undefined;
@@ -262,17 +262,5 @@ export class PasswordResetService {
       minutes: this.deps.codes.ttlMinutes,
     });
     await this.deps.mailer.send({ to: account.email, ...mail });
-  }
-}
-
-/** Runs a validation and renames the field of its BAD_USER_INPUT (`password` → `newPassword`). */
-export function withField<T>(field: string, validate: () => T): T {
-  try {
-    return validate();
-  } catch (error) {
-    if (error instanceof BeepError && error.code === "BAD_USER_INPUT") {
-      throw new BeepError(error.code, error.message.replace(/^password/, field), { field });
-    }
-    throw error;
   }
 }

@@ -88,3 +88,20 @@ export function requirePassword(value: string): string {
   }
   return value;
 }
+
+/**
+ * Runs a validation and renames the field of its BAD_USER_INPUT, for inputs
+ * validated like another (`password` → `newPassword`).
+ */
+export function renameInputField<T>(field: string, validate: () => T): T {
+  try {
+    return validate();
+  } catch (error) {
+    if (error instanceof BeepError && error.code === "BAD_USER_INPUT") {
+      const original = error.details.field ?? "";
+      const message = original ? error.message.replace(new RegExp(`^${original}`), field) : error.message;
+      throw new BeepError(error.code, message, { field });
+    }
+    throw error;
+  }
+}

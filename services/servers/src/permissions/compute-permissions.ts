@@ -7,6 +7,14 @@
 // its own; the CALLER passes the folder's overwrites for it (Discord's
 // "permission syncing" copies, it does not inherit at compute time). This
 // module never looks a folder up.
+//
+// Implicit rules applied: the two the docs spell out bit by bit (no
+// VIEW_CHANNEL → nothing; no SEND_MESSAGES → no MENTION_EVERYONE,
+// ATTACH_FILES, EMBED_LINKS). Not applied: the voice rule ("denying CONNECT
+// also implicitly denies other permissions such as MANAGE_CHANNEL"), whose
+// docs name no exact set, so callers of voice features check CONNECT
+// themselves. Input bits are expected within ALL_PERMISSIONS (what
+// parsePermissions returns).
 import { ALL_PERMISSIONS, PERMISSIONS } from "./permission-bits.ts";
 
 /** A role as the engine sees it: its id, optional display name, server-level bits. */

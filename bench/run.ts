@@ -2,6 +2,7 @@
 // Figures are ratios and percentiles from a single run (the machine is shared
 // and noisy); nothing here is a pass/fail test.
 import { cpus, totalmem } from "node:os";
+import { benchPermissions } from "./permissions.bench.ts";
 import { benchRpcHop } from "./rpc-hop.bench.ts";
 
 const round = (value: number) => Math.round(value * 100) / 100;
@@ -20,3 +21,8 @@ for (const [name, figures] of [
   );
 }
 process.stdout.write(`  in-process / network throughput: ${round(hop.ratio)}×\n`);
+
+const permissions = benchPermissions();
+process.stdout.write(
+  `\nPermissions: computeChannelPermissions, 5 roles, 8 overwrites\n  ${Math.round(permissions.opsPerSecond).toLocaleString("en")} ops/s   ${round(permissions.nsPerOp)} ns/op\n`,
+);

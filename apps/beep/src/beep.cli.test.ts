@@ -72,7 +72,7 @@ describe("beep CLI", () => {
   it("refuses an unknown target, listing the valid ones", async () => {
     const result = await run(["--target=messagez"]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('unknown target "messagez"; valid targets: all, gateway, users');
+    expect(result.stderr).toContain('unknown target "messagez"; valid targets: all, gateway, servers, users');
   });
 
   it("refuses a memory bus when services are split across processes", async () => {

@@ -46,7 +46,7 @@ describe("beep CLI", () => {
   it("lists its targets", async () => {
     const result = await run(["--list-targets"]);
     expect(result.code).toBe(0);
-    expect(result.stdout.trim().split("\n")).toEqual(["all", "gateway", "users"]);
+    expect(result.stdout.trim().split("\n")).toEqual(["all", "gateway", "servers", "users"]);
   });
 
   it("prints every key's default, variable and doc, without secrets", async () => {

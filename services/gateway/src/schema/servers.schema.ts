@@ -441,6 +441,9 @@ function parsePermissions(value: unknown): string {
 /** `Permissions`: decimal strings in and out, so 64-bit sets survive JSON. */
 const PermissionsScalar = new GraphQLScalarType({
   name: "Permissions",
+  // Why repeated here: a scalar given in resolvers replaces the SDL one, description included.
+  description:
+    'A permission bit set: a decimal string of Discord\'s bit numbers (e.g. "3072" = VIEW_CHANNEL | SEND_MESSAGES).',
   serialize: (value) => String(value),
   parseValue: parsePermissions,
   parseLiteral: (ast) => parsePermissions(ast.kind === Kind.STRING ? ast.value : undefined),

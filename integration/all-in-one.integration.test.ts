@@ -6,6 +6,7 @@ import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
 import { defineRecoveryScenarios } from "./scenarios/recovery.scenarios.ts";
+import { defineServersScenarios } from "./scenarios/servers.scenarios.ts";
 import { defineSessionsScenarios } from "./scenarios/sessions.scenarios.ts";
 import { defineSsoScenarios } from "./scenarios/sso.scenarios.ts";
 import { defineTwoFactorScenarios } from "./scenarios/two-factor.scenarios.ts";
@@ -27,4 +28,5 @@ describe("topology: beep --target=all on embedded defaults", () => {
   defineAccountScenarios(() => topology);
   defineHardeningScenarios(() => topology);
   defineRecoveryScenarios(() => topology);
+  defineServersScenarios(() => topology);
 });

@@ -7,11 +7,12 @@ import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
 import { defineRecoveryScenarios } from "./scenarios/recovery.scenarios.ts";
+import { defineServersScenarios } from "./scenarios/servers.scenarios.ts";
 import { defineSessionsScenarios } from "./scenarios/sessions.scenarios.ts";
 import { defineSsoScenarios } from "./scenarios/sso.scenarios.ts";
 import { defineTwoFactorScenarios } from "./scenarios/two-factor.scenarios.ts";
 
-describe("topology: users and gateway as processes over gRPC + NATS + PostgreSQL", () => {
+describe("topology: users, servers and gateway as processes over gRPC + NATS + PostgreSQL", () => {
   let topology: Topology;
   beforeAll(async () => {
     topology = await startSplit();
@@ -28,5 +29,6 @@ describe("topology: users and gateway as processes over gRPC + NATS + PostgreSQL
   defineAccountScenarios(() => topology);
   defineHardeningScenarios(() => topology);
   defineRecoveryScenarios(() => topology);
+  defineServersScenarios(() => topology);
   defineCrashScenarios(() => topology);
 });

@@ -13,7 +13,7 @@ export interface Topology {
   readonly kind: "all" | "split";
   /** The gateway's base URL (http://127.0.0.1:port). */
   readonly gatewayUrl: string;
-  /** Every process, by name (`beep`, or `users` and `gateway`). */
+  /** Every process, by name (`beep`, or `users`, `servers` and `gateway`). */
   readonly processes: Map<string, BeepProcess>;
   /** The private LDAP directory users signs in against, and the bind mode this topology uses. */
   readonly ldap: { slapd: Slapd; mode: "template" | "search" };
@@ -86,7 +86,7 @@ export async function startAllInOne(): Promise<Topology> {
   };
 }
 
-/** `users` and `gateway` as separate processes over gRPC + NATS + the machine's PostgreSQL. */
+/** `users`, `servers` and `gateway` as separate processes over gRPC + NATS + the machine's PostgreSQL. */
 export async function startSplit(): Promise<Topology> {
   const database: TestDatabase = await createTestDatabase();
   const prefix = `it${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
@@ -118,17 +118,26 @@ export async function startSplit(): Promise<Topology> {
     BEEP_AUTH_TOTP_SECRET_KEY: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
     BEEP_BLOB_URL: `file://${blobDir}`,
   });
-  const gateway = new BeepProcess("gateway", gatewayPort, ["--target=gateway"], {
+  const serversPort = await freePort();
+  // Servers verifies tokens with users' JWKS over RPC, and keeps its own schema in the same database.
+  const servers = new BeepProcess("servers", serversPort, ["--target=servers"], {
     ...common,
+    BEEP_DATABASE_URL: database.url,
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort}`,
   });
+  const gateway = new BeepProcess("gateway", gatewayPort, ["--target=gateway"], {
+    ...common,
+    BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort},servers=http://127.0.0.1:${serversPort}`,
+  });
   await users.start();
+  await servers.start();
   await gateway.start();
   return {
     kind: "split",
     gatewayUrl: gateway.url,
     processes: new Map([
       ["users", users],
+      ["servers", servers],
       ["gateway", gateway],
     ]),
     ldap: { slapd, mode: "search" },
@@ -136,6 +145,7 @@ export async function startSplit(): Promise<Topology> {
     sms,
     async stop() {
       await gateway.stop();
+      await servers.stop();
       await users.stop();
       await slapd.stop();
       await mailbox.stop();

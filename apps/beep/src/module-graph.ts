@@ -2,6 +2,7 @@ import type { BeepConfig } from "@beep/config";
 import { gatewayModule } from "@beep/gateway";
 import type { ModuleDefinition } from "@beep/kernel";
 import type { HttpListener } from "@beep/rpc";
+import { SERVERS_SCHEMA, serversMigrations, serversModule } from "@beep/servers";
 import { USERS_SCHEMA, usersMigrations, usersModule } from "@beep/users";
 import {
   blobModule,
@@ -14,7 +15,7 @@ import {
 } from "./modules/infrastructure.modules.ts";
 
 /** Every target a user can name with --target (besides `all`). */
-export const SERVICE_TARGETS = ["users", "gateway"] as const;
+export const SERVICE_TARGETS = ["users", "servers", "gateway"] as const;
 
 /**
  * The whole system's module graph, in one place (Loki's `loki.go`). Each
@@ -35,9 +36,13 @@ export function createModuleGraph(
     rpcModule(config),
     blobModule(config),
     usersModule,
+    serversModule,
     gatewayModule,
   ] as ModuleDefinition[];
 }
 
 /** Each service schema and its migrations, for `beep migrate`. */
-export const SERVICE_MIGRATIONS = [{ schema: USERS_SCHEMA, migrations: usersMigrations }] as const;
+export const SERVICE_MIGRATIONS = [
+  { schema: USERS_SCHEMA, migrations: usersMigrations },
+  { schema: SERVERS_SCHEMA, migrations: serversMigrations },
+] as const;

@@ -313,6 +313,20 @@ export const configSchema = z.strictObject({
       .default(8 * 1024 * 1024)
       .describe("Largest profile picture or banner upload, in bytes (the gateway stops reading past it)."),
   }),
+  servers: z.strictObject({
+    maxServersPerUser: positiveInt
+      .max(10_000)
+      .default(100)
+      .describe("Servers one user may be a member of (owned or joined); more is LIMIT_EXCEEDED (SRV-8)."),
+    maxChannelsPerServer: positiveInt
+      .max(10_000)
+      .default(500)
+      .describe("Channels (folders included) one server may have; more is LIMIT_EXCEEDED (SRV-8)."),
+    maxRolesPerServer: positiveInt
+      .max(10_000)
+      .default(250)
+      .describe("Roles (@everyone included) one server may have; more is LIMIT_EXCEEDED (SRV-8)."),
+  }),
   graphql: z.strictObject({
     maxDepth: positiveInt.max(50).default(12).describe("Deepest selection a GraphQL operation may have."),
     maxAliases: positiveInt.max(100).default(15).describe("Aliases allowed in one GraphQL operation."),

@@ -5,6 +5,7 @@ import { ldapSchema } from "./ldap.schema.ts";
 import { oneTimeCodesSchema } from "./one-time-codes.schema.ts";
 import { recoverySchema } from "./recovery.schema.ts";
 import type { SchemaModule } from "./schema-module.ts";
+import { serversSchema } from "./servers.schema.ts";
 import { sessionsSchema } from "./sessions.schema.ts";
 import { ssoSchema } from "./sso.schema.ts";
 import { twoFactorSchema } from "./two-factor.schema.ts";
@@ -20,4 +21,5 @@ export const schemaModules: readonly SchemaModule[] = [
   ssoSchema,
   twoFactorSchema,
   recoverySchema,
+  serversSchema,
 ];

@@ -1,0 +1,3 @@
+export { serversMigrations } from "./migrations/index.ts";
+export { serversModule } from "./module.ts";
+export { SERVERS_SCHEMA } from "./servers.schema-name.ts";

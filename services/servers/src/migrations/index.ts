@@ -1,0 +1,10 @@
+import { outboxMigration } from "@beep/bus";
+import type { Migration } from "kysely";
+import { SERVERS_SCHEMA } from "../servers.schema-name.ts";
+import * as servers from "./0001_servers.ts";
+
+/** The servers schema's migrations, forward-only, applied in name order. */
+export const serversMigrations: Record<string, Migration> = {
+  "0001_servers": servers,
+  "0002_outbox": outboxMigration(SERVERS_SCHEMA),
+};

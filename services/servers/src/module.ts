@@ -1,0 +1,80 @@
+import { createAccessTokenVerifier } from "@beep/auth";
+import { type Bus, OutboxRelay } from "@beep/bus";
+import type { BeepConfig } from "@beep/config";
+import { type DatabaseHandle, migrateSchema, serviceDatabase } from "@beep/db";
+import { defineModule } from "@beep/kernel";
+import type { ObservabilityRuntime } from "@beep/observability";
+import { UsersService } from "@beep/proto/gen/beep/users/v1/users_pb.ts";
+import type { RpcRuntime } from "@beep/rpc";
+import type { JSONWebKeySet } from "jose";
+import { CallerAuthenticator } from "./caller-authenticator.ts";
+import { ChannelsService } from "./channels.service.ts";
+import { serversMigrations } from "./migrations/index.ts";
+import { RolesService } from "./roles.service.ts";
+import { AccessReader } from "./server-access.ts";
+import { ServersRepository } from "./servers.repository.ts";
+import { ServersServiceDesc, serversRoutes } from "./servers.routes.ts";
+import { SERVERS_SCHEMA } from "./servers.schema-name.ts";
+import { ServersService } from "./servers.service.ts";
+import type { ServersTables } from "./servers.tables.ts";
+
+/** The `servers` target: servers, membership, invites, channels, roles and overwrites. */
+export const serversModule = defineModule({
+  name: "servers",
+  deps: ["config", "observability", "db", "bus", "rpc"],
+  target: true,
+  async init(k) {
+    const config = k.get<BeepConfig>("config");
+    const { logger: loggerFor, metrics } = k.get<ObservabilityRuntime>("observability");
+    const logger = loggerFor("servers");
+    const database = k.get<DatabaseHandle>("db");
+    const { registry, clients } = k.get<RpcRuntime>("rpc");
+
+    await migrateSchema(database.db, SERVERS_SCHEMA, serversMigrations, logger);
+    const db = serviceDatabase<ServersTables>(database.db, SERVERS_SCHEMA);
+    const users = clients.client(UsersService);
+    // Why through the users client: the same code verifies tokens whether users shares this process or not.
+    const callers = new CallerAuthenticator(
+      createAccessTokenVerifier({
+        ...config.auth,
+        fetchJwks: async () => JSON.parse((await users.getJwks({})).jwksJson) as JSONWebKeySet,
+        maxAgeMs: config.auth.jwksMaxAgeSeconds * 1000,
+        refetchCooldownMs: config.auth.jwksRefetchCooldownSeconds * 1000,
+      }),
+    );
+    const repo = new ServersRepository();
+    const access = new AccessReader(repo);
+    const limits = config.servers;
+    registry.service(
+      ServersServiceDesc,
+      serversRoutes(
+        {
+          servers: new ServersService({ db, repo, access, logger, limits }),
+          channels: new ChannelsService({ db, repo, access, limits }),
+          roles: new RolesService({ db, repo, access, limits }),
+        },
+        callers,
+      ),
+    );
+
+    const relay = new OutboxRelay({
+      db: database.db,
+      schema: SERVERS_SCHEMA,
+      bus: k.get<Bus>("bus"),
+      logger,
+      // Why: NOTIFY wakes the relay at commit; without it events wait for the next poll.
+      listen: database.dedicatedConnection(),
+    });
+    metrics.registerGauge(
+      "servers_outbox_lag_seconds",
+      "Age of the oldest unpublished servers event",
+      [],
+      async () => [{ labels: {}, value: await relay.lagSeconds() }],
+    );
+    return {
+      value: undefined,
+      start: () => relay.start(),
+      stop: () => relay.stop(),
+    };
+  },
+});

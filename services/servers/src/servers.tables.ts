@@ -1,0 +1,86 @@
+import type { ColumnType } from "kysely";
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+/** bigint columns: pg returns int8 as a decimal string; writes accept string or bigint. */
+type Int8 = ColumnType<string, string | bigint, string | bigint>;
+type Int8Default = ColumnType<string, string | bigint | undefined, string | bigint>;
+
+/** `servers.servers`: one row per server. */
+export interface ServersTable {
+  id: string;
+  name: string;
+  description: string;
+  public: boolean;
+  owner_id: string;
+  created_at: Timestamp;
+}
+
+/** `servers.members`: who belongs to which server. */
+export interface MembersTable {
+  server_id: string;
+  user_id: string;
+  joined_at: Timestamp;
+}
+
+/** `servers.roles`: a server's roles; the @everyone role has the server's id and position 0. */
+export interface RolesTable {
+  id: string;
+  server_id: string;
+  name: string;
+  color: ColumnType<number, number | undefined, number>;
+  permissions: Int8Default;
+  position: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+}
+
+/** `servers.member_roles`: roles given to members (never @everyone, which everyone has). */
+export interface MemberRolesTable {
+  server_id: string;
+  user_id: string;
+  role_id: string;
+}
+
+/** `servers.channels`: text, voice and folder channels; a folder is one level deep. */
+export interface ChannelsTable {
+  id: string;
+  server_id: string;
+  type: "text" | "voice" | "folder";
+  name: string;
+  parent_id: string | null;
+  position: ColumnType<number, number | undefined, number>;
+  topic: ColumnType<string, string | undefined, string>;
+  created_at: Timestamp;
+}
+
+/** `servers.overwrites`: a channel's allow/deny bits for one role or one member. */
+export interface OverwritesTable {
+  channel_id: string;
+  target_type: "role" | "member";
+  target_id: string;
+  allow: Int8;
+  deny: Int8;
+}
+
+/** `servers.invites`: invite codes with optional expiry and max uses. */
+export interface InvitesTable {
+  code: string;
+  server_id: string;
+  creator_id: string;
+  created_at: Timestamp;
+  expires_at: NullableTimestamp;
+  max_uses: ColumnType<number, number | undefined, number>;
+  uses: ColumnType<number, number | undefined, number>;
+  revoked_at: NullableTimestamp;
+}
+
+/** Every table of the `servers` schema. */
+export interface ServersTables {
+  servers: ServersTable;
+  members: MembersTable;
+  roles: RolesTable;
+  member_roles: MemberRolesTable;
+  channels: ChannelsTable;
+  overwrites: OverwritesTable;
+  invites: InvitesTable;
+}

@@ -278,7 +278,7 @@ export const configSchema = z.strictObject({
       .stringbool()
       .default(true)
       .describe(
-        "With mail.url=log://, also log each body (codes, links) so local sign-in works; obeyed only when env=development.",
+        "With log:// mail or SMS, also log each body (codes, links) so local sign-in works; obeyed only when env=development.",
       ),
   }),
   sms: z.strictObject({

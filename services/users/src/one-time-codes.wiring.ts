@@ -45,7 +45,8 @@ export function mountOneTimeCodes(w: OneTimeCodesWiring): {
 } {
   const { config, db, logger } = w;
   const mailer = createMailer({ ...config.mail, env: config.env, logger });
-  const sms = createSmsSender({ ...config.sms, logger });
+  // Why mail.logBodies: one switch shows codes sent by log:// drivers, mail and SMS alike, in development only.
+  const sms = createSmsSender({ ...config.sms, logText: config.mail.logBodies, env: config.env, logger });
   const accounts = new AccountRepository(db);
   const repo = new OneTimeCodeRepository(db);
   const codes = new CodeBook(repo, config.codes);

@@ -4,6 +4,7 @@ import { defineAccountScenarios } from "./scenarios/account.scenarios.ts";
 import { defineHardeningScenarios } from "./scenarios/hardening.scenarios.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
+import { defineModerationScenarios } from "./scenarios/moderation.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
 import { defineRecoveryScenarios } from "./scenarios/recovery.scenarios.ts";
 import { defineServersScenarios } from "./scenarios/servers.scenarios.ts";
@@ -29,4 +30,5 @@ describe("topology: beep --target=all on embedded defaults", () => {
   defineHardeningScenarios(() => topology);
   defineRecoveryScenarios(() => topology);
   defineServersScenarios(() => topology);
+  defineModerationScenarios(() => topology);
 });

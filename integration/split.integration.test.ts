@@ -5,6 +5,7 @@ import { defineCrashScenarios } from "./scenarios/crash.scenarios.ts";
 import { defineHardeningScenarios } from "./scenarios/hardening.scenarios.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
+import { defineModerationScenarios } from "./scenarios/moderation.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
 import { defineRecoveryScenarios } from "./scenarios/recovery.scenarios.ts";
 import { defineServersScenarios } from "./scenarios/servers.scenarios.ts";
@@ -30,5 +31,6 @@ describe("topology: users, servers and gateway as processes over gRPC + NATS + P
   defineHardeningScenarios(() => topology);
   defineRecoveryScenarios(() => topology);
   defineServersScenarios(() => topology);
+  defineModerationScenarios(() => topology);
   defineCrashScenarios(() => topology);
 });

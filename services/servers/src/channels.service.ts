@@ -1,6 +1,7 @@
 import { BeepError } from "@beep/errors";
 import { newId } from "@beep/ids";
 import type { Kysely, Transaction } from "kysely";
+import { recordAudit } from "./audit-log.ts";
 import {
   type AccessReader,
   channelPermissions,
@@ -75,6 +76,14 @@ export class ChannelsService {
         topic,
       });
       await emit(trx, [{ type: "channel.created", payload: { serverId, channelId: id } }]);
+      await recordAudit(trx, {
+        serverId,
+        actorId: caller.userId,
+        action: "CHANNEL_CREATE",
+        targetType: "channel",
+        targetId: id,
+        changes: { name, type, parentId, topic },
+      });
       return channelView((await repo.findChannel(trx, id)) ?? unreachable(id), []);
     });
   }
@@ -110,6 +119,14 @@ export class ChannelsService {
       }
       await this.deps.repo.updateChannel(trx, channelId, changes);
       await emit(trx, [{ type: "channel.updated", payload: { serverId: access.server.id, channelId } }]);
+      await recordAudit(trx, {
+        serverId: access.server.id,
+        actorId: caller.userId,
+        action: "CHANNEL_UPDATE",
+        targetType: "channel",
+        targetId: channelId,
+        changes,
+      });
       return this.view(trx, access.server.id, channelId);
     });
   }
@@ -119,6 +136,14 @@ export class ChannelsService {
     return this.inChannel(caller, channelId, async (trx, { access, permissions }) => {
       requireBits(permissions, Permission.MANAGE_CHANNELS, "manage channels");
       const ids = await this.deps.repo.deleteChannel(trx, channelId);
+      await recordAudit(trx, {
+        serverId: access.server.id,
+        actorId: caller.userId,
+        action: "CHANNEL_DELETE",
+        targetType: "channel",
+        targetId: channelId,
+        changes: { channelIds: ids },
+      });
       await emit(
         trx,
         ids.map((id) => ({
@@ -178,6 +203,14 @@ export class ChannelsService {
         deny: String(deny),
       });
       await emit(trx, [{ type: "channel.updated", payload: { serverId: access.server.id, channelId } }]);
+      await recordAudit(trx, {
+        serverId: access.server.id,
+        actorId: caller.userId,
+        action: "CHANNEL_OVERWRITE_SET",
+        targetType: "channel",
+        targetId: channelId,
+        changes: { targetType, targetId: input.targetId, allow: String(allow), deny: String(deny) },
+      });
       return this.view(trx, access.server.id, channelId);
     });
   }
@@ -198,6 +231,14 @@ export class ChannelsService {
       requireGrantable(permissions, BigInt(before.allow) | BigInt(before.deny), 0n);
       await this.deps.repo.deleteOverwrite(trx, channelId, targetType, input.targetId);
       await emit(trx, [{ type: "channel.updated", payload: { serverId: access.server.id, channelId } }]);
+      await recordAudit(trx, {
+        serverId: access.server.id,
+        actorId: caller.userId,
+        action: "CHANNEL_OVERWRITE_DELETE",
+        targetType: "channel",
+        targetId: channelId,
+        changes: { targetType, targetId: input.targetId },
+      });
       return this.view(trx, access.server.id, channelId);
     });
   }

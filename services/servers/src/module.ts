@@ -10,6 +10,9 @@ import type { JSONWebKeySet } from "jose";
 import { CallerAuthenticator } from "./caller-authenticator.ts";
 import { ChannelsService } from "./channels.service.ts";
 import { serversMigrations } from "./migrations/index.ts";
+import { ModerationRepository } from "./moderation.repository.ts";
+import { ModerationServiceDesc, moderationRoutes } from "./moderation.routes.ts";
+import { ModerationService } from "./moderation.service.ts";
 import { RolesService } from "./roles.service.ts";
 import { AccessReader } from "./server-access.ts";
 import { ServersRepository } from "./servers.repository.ts";
@@ -56,6 +59,14 @@ export const serversModule = defineModule({
         callers,
       ),
     );
+    const moderation = new ModerationService({
+      db,
+      repo,
+      moderation: new ModerationRepository(),
+      access,
+      logger,
+    });
+    registry.service(ModerationServiceDesc, moderationRoutes(moderation, callers));
 
     const relay = new OutboxRelay({
       db: database.db,

@@ -1,6 +1,7 @@
 import { BeepError } from "@beep/errors";
 import { newId } from "@beep/ids";
 import type { Kysely, Transaction } from "kysely";
+import { recordAudit } from "./audit-log.ts";
 import {
   type AccessReader,
   emit,
@@ -65,6 +66,14 @@ export class RolesService {
         position: 1,
       });
       await emit(trx, [{ type: "role.created", payload: { serverId, roleId: id } }]);
+      await recordAudit(trx, {
+        serverId,
+        actorId: caller.userId,
+        action: "ROLE_CREATE",
+        targetType: "role",
+        targetId: id,
+        changes: { name, color, permissions: String(permissions) },
+      });
       return this.view(trx, serverId, id);
     });
   }
@@ -102,6 +111,14 @@ export class RolesService {
         await this.move(trx, access, role, patch.position);
       }
       await emit(trx, [{ type: "role.updated", payload: { serverId, roleId } }]);
+      await recordAudit(trx, {
+        serverId,
+        actorId: caller.userId,
+        action: "ROLE_UPDATE",
+        targetType: "role",
+        targetId: roleId,
+        changes: { ...changes, ...(patch.position !== undefined && { position: patch.position }) },
+      });
       return this.view(trx, serverId, roleId);
     });
   }
@@ -114,6 +131,14 @@ export class RolesService {
         throw new BeepError("BAD_USER_INPUT", "@everyone cannot be deleted", { field: "roleId" });
       await this.deps.repo.deleteRole(trx, roleId);
       await emit(trx, [{ type: "role.deleted", payload: { serverId, roleId } }]);
+      await recordAudit(trx, {
+        serverId,
+        actorId: caller.userId,
+        action: "ROLE_DELETE",
+        targetType: "role",
+        targetId: roleId,
+        changes: { name: role.name },
+      });
       return roleId;
     });
   }
@@ -144,6 +169,14 @@ export class RolesService {
       if (change === "add") await this.deps.repo.addMemberRole(trx, serverId, userId, roleId);
       else await this.deps.repo.removeMemberRole(trx, serverId, userId, roleId);
       await emit(trx, [{ type: "member.updated", payload: { serverId, userId } }]);
+      await recordAudit(trx, {
+        serverId,
+        actorId: caller.userId,
+        action: change === "add" ? "MEMBER_ROLE_ADD" : "MEMBER_ROLE_REMOVE",
+        targetType: "member",
+        targetId: userId,
+        changes: { roleId },
+      });
       const member = (await this.deps.repo.listMembers(trx, serverId)).find(
         (row) => String(row.user_id) === userId,
       );

@@ -1,6 +1,7 @@
 import { writeOutbox } from "@beep/bus";
 import { BeepError } from "@beep/errors";
 import type { Kysely, Transaction } from "kysely";
+import { timedOutUntil } from "./moderation.repository.ts";
 import {
   ALL_PERMISSIONS,
   computeBasePermissions,
@@ -32,6 +33,8 @@ export interface ServerAccess {
   base: bigint;
   /** Position of the caller's highest role (0 = only @everyone); Infinity for the owner, who outranks all. */
   highest: number;
+  /** SRV-10: until when the caller is timed out (null if not); the engine applies it with `now`. */
+  timedOutUntil: Date | null;
 }
 
 /** Limits against abuse (SRV-8), from config `servers.*`. */
@@ -90,7 +93,9 @@ export class AccessReader {
     const held = new Set(await this.repo.memberRoleIds(db, serverId, userId));
     const memberRoles = roles.filter((role) => held.has(role.id));
     const isOwner = server.owner_id === userId;
+    const timeout = await timedOutUntil(db, serverId, userId);
     const base = computeBasePermissions({
+      timedOutUntil: timeout,
       ownerId: server.owner_id,
       memberId: userId,
       everyoneRole: { id: everyone.id, permissions: BigInt(everyone.permissions) },
@@ -106,6 +111,7 @@ export class AccessReader {
       memberRoles,
       base,
       highest: isOwner ? Number.POSITIVE_INFINITY : Math.max(0, ...memberRoles.map((role) => role.position)),
+      timedOutUntil: timeout,
     };
   }
 
@@ -143,6 +149,7 @@ export function channelPermissions(
         .map((o) => ({ id: o.target_id, ...bits(o) })),
       ...(member && { member: { id: access.userId, ...bits(member) } }),
     },
+    timedOutUntil: access.timedOutUntil,
     now: new Date(),
   });
 }

@@ -3,6 +3,9 @@ import { BeepError } from "@beep/errors";
 import { newId } from "@beep/ids";
 import { audit, type Logger } from "@beep/observability";
 import type { Kysely, Transaction } from "kysely";
+import { recordAudit } from "./audit-log.ts";
+import { requireNotBanned } from "./moderation.service.ts";
+import { isTimedOut } from "./permissions/index.ts";
 import {
   type AccessReader,
   emit,
@@ -151,6 +154,14 @@ export class ServersService {
       requireBits(access.base, Permission.MANAGE_GUILD, "edit this server");
       await this.deps.repo.updateServer(trx, serverId, changes);
       await emit(trx, [{ type: "server.updated", payload: { serverId, ...changes } }]);
+      await recordAudit(trx, {
+        serverId,
+        actorId: caller.userId,
+        action: "SERVER_UPDATE",
+        targetType: "server",
+        targetId: serverId,
+        changes,
+      });
       return serverView((await this.deps.repo.findServer(trx, serverId)) ?? unreachable(serverId));
     });
   }
@@ -234,6 +245,14 @@ export class ServersService {
         throw new BeepError("BAD_USER_INPUT", "Use leaveServer to leave", { field: "userId" });
       requireAbove(access, target, "kick members");
       await this.removeMember(trx, serverId, userId, "kick");
+      await recordAudit(trx, {
+        serverId,
+        actorId: caller.userId,
+        action: "MEMBER_KICK",
+        targetType: "member",
+        targetId: userId,
+        reason,
+      });
     });
     audit(this.deps.logger, {
       action: "MEMBER_KICKED",
@@ -262,7 +281,9 @@ export class ServersService {
       });
     }
     return this.inServer(caller, serverId, async (trx, access) => {
-      if (!access.server.public) requireBits(access.base, Permission.CREATE_INSTANT_INVITE, "create invites");
+      // SRV-10: a timed-out member keeps only view/read, so not the public server's open invites either.
+      if (!access.server.public || isTimedOut(access.timedOutUntil, new Date()))
+        requireBits(access.base, Permission.CREATE_INSTANT_INVITE, "create invites");
       const row = await this.deps.repo.insertInvite(trx, {
         code: randomBytes(8).toString("base64url"),
         server_id: serverId,
@@ -270,6 +291,14 @@ export class ServersService {
         expires_at:
           input.maxAgeSeconds === 0 ? null : new Date(this.now().getTime() + input.maxAgeSeconds * 1000),
         max_uses: input.maxUses,
+      });
+      await recordAudit(trx, {
+        serverId,
+        actorId: caller.userId,
+        action: "INVITE_CREATE",
+        targetType: "invite",
+        targetId: row.code,
+        changes: { maxAgeSeconds: input.maxAgeSeconds, maxUses: input.maxUses },
       });
       return inviteView(row);
     });
@@ -283,6 +312,13 @@ export class ServersService {
       if (String(invite.creator_id) !== caller.userId) {
         requireBits(access.base, Permission.MANAGE_GUILD, "revoke others' invites");
       }
+      await recordAudit(trx, {
+        serverId,
+        actorId: caller.userId,
+        action: "INVITE_REVOKE",
+        targetType: "invite",
+        targetId: code,
+      });
       return inviteView((await this.deps.repo.revokeInvite(trx, code, this.now())) ?? invite);
     });
   }
@@ -331,6 +367,7 @@ export class ServersService {
 
   private async addMember(trx: Transaction<ServersTables>, serverId: string, userId: string): Promise<void> {
     if (await this.deps.repo.isMember(trx, serverId, userId)) return;
+    await requireNotBanned(trx, serverId, userId);
     await this.requireRoomForAnotherServer(trx, userId);
     await this.deps.repo.insertMember(trx, serverId, userId);
     await emit(trx, [{ type: "member.joined", payload: { serverId, userId } }]);

@@ -21,6 +21,8 @@ export interface MembersTable {
   server_id: string;
   user_id: string;
   joined_at: Timestamp;
+  /** SRV-10: timed out while now < this (0003_moderation). */
+  timed_out_until: NullableTimestamp;
 }
 
 /** `servers.roles`: a server's roles; the @everyone role has the server's id and position 0. */
@@ -83,4 +85,28 @@ export interface ServersTables {
   channels: ChannelsTable;
   overwrites: OverwritesTable;
   invites: InvitesTable;
+  bans: BansTable;
+  audit_log: AuditLogTable;
+}
+
+/** `servers.bans`: users banned from a server (SRV-6). */
+export interface BansTable {
+  server_id: string;
+  user_id: string;
+  actor_id: string;
+  reason: ColumnType<string, string | undefined, string>;
+  created_at: Timestamp;
+}
+
+/** `servers.audit_log`: who did what in a server (SRV-9). */
+export interface AuditLogTable {
+  id: string;
+  server_id: string;
+  actor_id: string;
+  action: string;
+  target_type: string;
+  target_id: ColumnType<string, string | undefined, string>;
+  reason: ColumnType<string, string | undefined, string>;
+  changes: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: Timestamp;
 }

@@ -2,6 +2,7 @@ import { accountSchema } from "./account.schema.ts";
 import { baseSchema } from "./base.schema.ts";
 import { identitySchema } from "./identity.schema.ts";
 import { ldapSchema } from "./ldap.schema.ts";
+import { moderationSchema } from "./moderation.schema.ts";
 import { oneTimeCodesSchema } from "./one-time-codes.schema.ts";
 import { recoverySchema } from "./recovery.schema.ts";
 import type { SchemaModule } from "./schema-module.ts";
@@ -22,4 +23,5 @@ export const schemaModules: readonly SchemaModule[] = [
   twoFactorSchema,
   recoverySchema,
   serversSchema,
+  moderationSchema,
 ];

@@ -2,6 +2,7 @@ import { PermissionsService as PermissionsServiceDesc } from "@beep/proto/gen/be
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { CallerAuthenticator } from "./caller-authenticator.ts";
 import type { InternalCallerGuard } from "./internal-caller.ts";
+import { permissionNames } from "./permissions/index.ts";
 import type { PermissionsService } from "./permissions.service.ts";
 
 /** The Connect implementation of `beep.servers.v1.PermissionsService`. */
@@ -39,6 +40,7 @@ export function permissionsRoutes(
       return {
         userId,
         permissions: String(explanation.permissions),
+        permissionNames: permissionNames(explanation.permissions),
         steps: explanation.steps.map((step) => ({
           kind: step.kind,
           sourceId: step.source?.id ?? "",
@@ -47,6 +49,8 @@ export function permissionsRoutes(
           cleared: String(step.cleared),
           after: String(step.after),
           reason: step.reason,
+          setNames: permissionNames(step.set),
+          clearedNames: permissionNames(step.cleared),
         })),
       };
     },

@@ -3,6 +3,7 @@ import { baseSchema } from "./base.schema.ts";
 import { identitySchema } from "./identity.schema.ts";
 import { ldapSchema } from "./ldap.schema.ts";
 import { oneTimeCodesSchema } from "./one-time-codes.schema.ts";
+import { permissionsSchema } from "./permissions.schema.ts";
 import { recoverySchema } from "./recovery.schema.ts";
 import type { SchemaModule } from "./schema-module.ts";
 import { serversSchema } from "./servers.schema.ts";
@@ -22,4 +23,5 @@ export const schemaModules: readonly SchemaModule[] = [
   twoFactorSchema,
   recoverySchema,
   serversSchema,
+  permissionsSchema,
 ];

@@ -5,6 +5,7 @@ import { defineHardeningScenarios } from "./scenarios/hardening.scenarios.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
+import { definePermissionsScenarios } from "./scenarios/permissions.scenarios.ts";
 import { defineRecoveryScenarios } from "./scenarios/recovery.scenarios.ts";
 import { defineServersScenarios } from "./scenarios/servers.scenarios.ts";
 import { defineSessionsScenarios } from "./scenarios/sessions.scenarios.ts";
@@ -29,4 +30,5 @@ describe("topology: beep --target=all on embedded defaults", () => {
   defineHardeningScenarios(() => topology);
   defineRecoveryScenarios(() => topology);
   defineServersScenarios(() => topology);
+  definePermissionsScenarios(() => topology);
 });

@@ -6,6 +6,7 @@ import { defineHardeningScenarios } from "./scenarios/hardening.scenarios.ts";
 import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
+import { definePermissionsScenarios } from "./scenarios/permissions.scenarios.ts";
 import { defineRecoveryScenarios } from "./scenarios/recovery.scenarios.ts";
 import { defineServersScenarios } from "./scenarios/servers.scenarios.ts";
 import { defineSessionsScenarios } from "./scenarios/sessions.scenarios.ts";
@@ -30,5 +31,6 @@ describe("topology: users, servers and gateway as processes over gRPC + NATS + P
   defineHardeningScenarios(() => topology);
   defineRecoveryScenarios(() => topology);
   defineServersScenarios(() => topology);
+  definePermissionsScenarios(() => topology);
   defineCrashScenarios(() => topology);
 });

@@ -48,10 +48,14 @@ export class PermissionsService {
     channelIds: readonly string[],
   ): Promise<Array<{ channelId: string; permissions: bigint }>> {
     const snapshot = isId(serverId) ? await this.cache.get(serverId) : undefined;
-    return channelIds.map((channelId) => ({
-      channelId,
-      permissions: snapshot ? snapshotChannelBits(snapshot, userId, channelId) : 0n,
-    }));
+    const access = snapshot && accessFromSnapshot(snapshot, userId);
+    return channelIds.map((channelId) => {
+      const channel = access && snapshot.channels.get(channelId);
+      return {
+        channelId,
+        permissions: channel ? channelPermissions(access, channel, snapshot.overwrites) : 0n,
+      };
+    });
   }
 
   /** Whether the user holds every bit of `required` (server-level when `channelId` is empty). */

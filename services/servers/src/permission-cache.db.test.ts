@@ -21,7 +21,7 @@ import { serversMigrations } from "./migrations/index.ts";
 import { PermissionCache } from "./permission-cache.ts";
 import { PERMISSIONS as P } from "./permissions/index.ts";
 import { PermissionsServiceDesc, permissionsRoutes } from "./permissions.routes.ts";
-import { PermissionsService } from "./permissions.service.ts";
+import { DRY_RUN_MAX_MEMBERS, PermissionsService } from "./permissions.service.ts";
 import { RolesService } from "./roles.service.ts";
 import { AccessReader } from "./server-access.ts";
 import { ServersRepository } from "./servers.repository.ts";
@@ -218,6 +218,27 @@ describe("permission cache", () => {
     const stranger = await service.channelPermissions(newId(), one.serverId, one.channelIds);
     expect(stranger.map((row) => row.permissions)).toEqual([0n]);
     expect((await service.check(newId(), one.serverId, "", "0")).allowed).toBe(false);
+  });
+
+  it("dry-runs over at most 1,000 members and says the answer is partial", async () => {
+    const service = new PermissionsService(new PermissionCache({ db, repo, maxServers: 10 }));
+    const { owner, serverId, channelIds } = await scene(0);
+    await db
+      .insertInto("members")
+      .values(Array.from({ length: 1_005 }, () => ({ server_id: serverId, user_id: newId() })))
+      .execute();
+    const result = await service.dryRunOverwrite(owner, {
+      serverId,
+      channelId: channelIds[0] ?? "",
+      targetType: "role",
+      targetId: serverId,
+      allow: "0",
+      deny: String(P.VIEW_CHANNEL),
+    });
+    expect(result).toMatchObject({ membersChecked: DRY_RUN_MAX_MEMBERS, truncated: true });
+    const lost = result.changes.find((change) => change.permission === "VIEW_CHANNEL")?.lost ?? [];
+    expect(lost.length).toBe(DRY_RUN_MAX_MEMBERS - 1); // everyone compared but the owner
+    expect(lost).not.toContain(owner.userId);
   });
 
   it("refuses internal RPCs without the internal token, with a wrong one, and answers with it", async () => {

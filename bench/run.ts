@@ -26,3 +26,4 @@ const permissions = benchPermissions();
 process.stdout.write(
   `\nPermissions: computeChannelPermissions, 5 roles, 8 overwrites\n  ${Math.round(permissions.opsPerSecond).toLocaleString("en")} ops/s   ${round(permissions.nsPerOp)} ns/op\n`,
 );
+process.stdout.write(await (await import("./permission-cache.bench.ts")).permissionCacheReport());

@@ -7,6 +7,7 @@ import { defineIdentityScenarios } from "./scenarios/identity.scenarios.ts";
 import { defineLdapScenarios } from "./scenarios/ldap.scenarios.ts";
 import { defineModerationScenarios } from "./scenarios/moderation.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./scenarios/one-time-codes.scenarios.ts";
+import { definePermissionsScenarios } from "./scenarios/permissions.scenarios.ts";
 import { defineRecoveryScenarios } from "./scenarios/recovery.scenarios.ts";
 import { defineServersScenarios } from "./scenarios/servers.scenarios.ts";
 import { defineSessionsScenarios } from "./scenarios/sessions.scenarios.ts";
@@ -32,5 +33,6 @@ describe("topology: users, servers and gateway as processes over gRPC + NATS + P
   defineRecoveryScenarios(() => topology);
   defineServersScenarios(() => topology);
   defineModerationScenarios(() => topology);
+  definePermissionsScenarios(() => topology);
   defineCrashScenarios(() => topology);
 });

@@ -24,6 +24,9 @@ export interface Topology {
   stop(): Promise<void>;
 }
 
+/** `rpc.internalToken` of the split servers process (ADR 0004); the all-in-one process keeps its random one. */
+export const SPLIT_INTERNAL_TOKEN = "it-internal-token-7c1e";
+
 /** `users.maxPictureBytes` of every test deployment: small, so over-limit uploads stay cheap. */
 export const TEST_MAX_PICTURE_BYTES = 64 * 1024;
 
@@ -124,6 +127,7 @@ export async function startSplit(): Promise<Topology> {
     ...common,
     BEEP_DATABASE_URL: database.url,
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort}`,
+    BEEP_RPC_INTERNAL_TOKEN: SPLIT_INTERNAL_TOKEN,
   });
   const gateway = new BeepProcess("gateway", gatewayPort, ["--target=gateway"], {
     ...common,

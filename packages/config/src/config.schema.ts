@@ -116,6 +116,12 @@ export const configSchema = z.strictObject({
       )
       .describe("Where targets not in this process listen: users=http://users:4000,gateway=http://gw:4000."),
     timeoutMs: positiveInt.default(5_000).describe("Default deadline of one RPC call."),
+    internalToken: z
+      .string()
+      .default("")
+      .describe(
+        "Secret that services send in x-beep-internal-token for internal-only RPCs (permission checks); empty: a random one per process (all-in-one only). Set the same value on every process when split.",
+      ),
   }),
   auth: z.strictObject({
     issuer: z.string().min(1).default("beep").describe("`iss` of access tokens."),
@@ -326,6 +332,10 @@ export const configSchema = z.strictObject({
       .max(10_000)
       .default(250)
       .describe("Roles (@everyone included) one server may have; more is LIMIT_EXCEEDED (SRV-8)."),
+    permissionCacheServers: positiveInt
+      .max(1_000_000)
+      .default(10_000)
+      .describe("Servers whose roles, members, channels and overwrites the permission cache keeps (LRU)."),
   }),
   graphql: z.strictObject({
     maxDepth: positiveInt.max(50).default(12).describe("Deepest selection a GraphQL operation may have."),

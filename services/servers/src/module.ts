@@ -9,10 +9,14 @@ import type { RpcRuntime } from "@beep/rpc";
 import type { JSONWebKeySet } from "jose";
 import { CallerAuthenticator } from "./caller-authenticator.ts";
 import { ChannelsService } from "./channels.service.ts";
+import { InternalCallerGuard } from "./internal-caller.ts";
 import { serversMigrations } from "./migrations/index.ts";
 import { ModerationRepository } from "./moderation.repository.ts";
 import { ModerationServiceDesc, moderationRoutes } from "./moderation.routes.ts";
 import { ModerationService } from "./moderation.service.ts";
+import { PermissionCache } from "./permission-cache.ts";
+import { PermissionsServiceDesc, permissionsRoutes } from "./permissions.routes.ts";
+import { PermissionsService } from "./permissions.service.ts";
 import { RolesService } from "./roles.service.ts";
 import { AccessReader } from "./server-access.ts";
 import { ServersRepository } from "./servers.repository.ts";
@@ -20,6 +24,7 @@ import { ServersServiceDesc, serversRoutes } from "./servers.routes.ts";
 import { SERVERS_SCHEMA } from "./servers.schema-name.ts";
 import { ServersService } from "./servers.service.ts";
 import type { ServersTables } from "./servers.tables.ts";
+import { invalidatingAfterWrites } from "./write-invalidation.ts";
 
 /** The `servers` target: servers, membership, invites, channels, roles and overwrites. */
 export const serversModule = defineModule({
@@ -48,15 +53,27 @@ export const serversModule = defineModule({
     const repo = new ServersRepository();
     const access = new AccessReader(repo);
     const limits = config.servers;
+    const permissionCache = new PermissionCache({ db, repo, maxServers: limits.permissionCacheServers });
+    registry.service(
+      PermissionsServiceDesc,
+      permissionsRoutes(
+        new PermissionsService(permissionCache),
+        callers,
+        new InternalCallerGuard(config.rpc.internalToken),
+      ),
+    );
     registry.service(
       ServersServiceDesc,
-      serversRoutes(
-        {
-          servers: new ServersService({ db, repo, access, logger, limits }),
-          channels: new ChannelsService({ db, repo, access, limits }),
-          roles: new RolesService({ db, repo, access, limits }),
-        },
-        callers,
+      invalidatingAfterWrites(
+        serversRoutes(
+          {
+            servers: new ServersService({ db, repo, access, logger, limits }),
+            channels: new ChannelsService({ db, repo, access, limits }),
+            roles: new RolesService({ db, repo, access, limits }),
+          },
+          callers,
+        ),
+        permissionCache,
       ),
     );
     const moderation = new ModerationService({
@@ -66,7 +83,10 @@ export const serversModule = defineModule({
       access,
       logger,
     });
-    registry.service(ModerationServiceDesc, moderationRoutes(moderation, callers));
+    registry.service(
+      ModerationServiceDesc,
+      invalidatingAfterWrites(moderationRoutes(moderation, callers), permissionCache),
+    );
 
     const relay = new OutboxRelay({
       db: database.db,
@@ -84,8 +104,14 @@ export const serversModule = defineModule({
     );
     return {
       value: undefined,
-      start: () => relay.start(),
-      stop: () => relay.stop(),
+      start: async () => {
+        await permissionCache.subscribe(k.get<Bus>("bus"));
+        await relay.start();
+      },
+      stop: async () => {
+        await relay.stop();
+        await permissionCache.close();
+      },
     };
   },
 });

@@ -144,7 +144,7 @@ export class ServersRepository {
   async listMembers(
     db: Db,
     serverId: string,
-  ): Promise<Array<{ user_id: string; joined_at: Date; role_ids: string[] }>> {
+  ): Promise<Array<{ user_id: string; joined_at: Date; timed_out_until: Date | null; role_ids: string[] }>> {
     const rows = await db
       .selectFrom("members as m")
       .leftJoin("member_roles as mr", (join) =>
@@ -153,16 +153,22 @@ export class ServersRepository {
       .select([
         "m.user_id",
         "m.joined_at",
+        "m.timed_out_until",
         sql<string[]>`coalesce(array_agg(mr.role_id::text) filter (where mr.role_id is not null), '{}')`.as(
           "role_ids",
         ),
       ])
       .where("m.server_id", "=", serverId)
-      .groupBy(["m.user_id", "m.joined_at"])
+      .groupBy(["m.user_id", "m.joined_at", "m.timed_out_until"])
       .orderBy("m.joined_at")
       .orderBy("m.user_id")
       .execute();
-    return rows as Array<{ user_id: string; joined_at: Date; role_ids: string[] }>;
+    return rows as Array<{
+      user_id: string;
+      joined_at: Date;
+      timed_out_until: Date | null;
+      role_ids: string[];
+    }>;
   }
 
   /** The server's roles, highest first (ties: older first). */

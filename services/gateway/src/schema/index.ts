@@ -4,6 +4,7 @@ import { identitySchema } from "./identity.schema.ts";
 import { ldapSchema } from "./ldap.schema.ts";
 import { moderationSchema } from "./moderation.schema.ts";
 import { oneTimeCodesSchema } from "./one-time-codes.schema.ts";
+import { permissionsSchema } from "./permissions.schema.ts";
 import { recoverySchema } from "./recovery.schema.ts";
 import type { SchemaModule } from "./schema-module.ts";
 import { serversSchema } from "./servers.schema.ts";
@@ -24,4 +25,5 @@ export const schemaModules: readonly SchemaModule[] = [
   recoverySchema,
   serversSchema,
   moderationSchema,
+  permissionsSchema,
 ];

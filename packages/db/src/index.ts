@@ -10,3 +10,4 @@ export { redactDatabaseUrl } from "./database-url.ts";
 export { type MigrateSchemaResult, migrateSchema } from "./schema.migrator.ts";
 export { assertSchemaName, serviceDatabase } from "./service-database.ts";
 export { createTestDatabase, type TestDatabase, testServerUrl } from "./test-database.fixture.ts";
+export { openTestSchema, type TestSchema } from "./test-schema.fixture.ts";

@@ -1,12 +1,5 @@
 import { MemoryBus, OutboxRelay } from "@beep/bus";
-import {
-  createTestDatabase,
-  type DatabaseHandle,
-  migrateSchema,
-  openDatabase,
-  serviceDatabase,
-  type TestDatabase,
-} from "@beep/db";
+import { type DatabaseHandle, openTestSchema, serviceDatabase, type TestSchema } from "@beep/db";
 import { BeepError } from "@beep/errors";
 import { newId } from "@beep/ids";
 import { createLogger } from "@beep/observability";
@@ -35,7 +28,7 @@ import { invalidatingAfterWrites } from "./write-invalidation.ts";
 const logger = createLogger({ service: "permission-cache-test", level: "silent" });
 const LIMITS = { maxServersPerUser: 50, maxChannelsPerServer: 100, maxRolesPerServer: 20 };
 
-let tdb: TestDatabase;
+let testSchema: TestSchema<ServersTables>;
 let handle: DatabaseHandle;
 let db: Kysely<ServersTables>;
 let counted: Kysely<ServersTables>;
@@ -49,12 +42,15 @@ let channels: ChannelsService;
 let roles: RolesService;
 
 beforeAll(async () => {
-  tdb = await createTestDatabase();
-  handle = await openDatabase({ url: tdb.url, embedded: { dataDir: "", port: 0 }, poolSize: 4, logger });
-  await migrateSchema(handle.db, SERVERS_SCHEMA, serversMigrations, logger);
-  db = serviceDatabase<ServersTables>(handle.db, SERVERS_SCHEMA);
+  testSchema = await openTestSchema<ServersTables>({
+    schema: SERVERS_SCHEMA,
+    migrations: serversMigrations,
+    logger,
+  });
+  handle = testSchema.handle;
+  db = testSchema.db;
   // The same database through a Kysely whose log hook counts every query the cache sends.
-  countingPool = new pg.Pool({ connectionString: tdb.url, max: 4 });
+  countingPool = new pg.Pool({ connectionString: testSchema.url, max: 4 });
   counted = serviceDatabase<ServersTables>(
     new Kysely({
       dialect: new PostgresDialect({ pool: countingPool }),
@@ -78,8 +74,7 @@ afterAll(async () => {
   await relay?.stop();
   await bus?.close();
   await countingPool?.end();
-  await handle?.close();
-  await tdb?.drop();
+  await testSchema?.close();
 });
 
 const user = (): Caller => ({ userId: newId() });

@@ -1,11 +1,4 @@
-import {
-  createTestDatabase,
-  type DatabaseHandle,
-  migrateSchema,
-  openDatabase,
-  serviceDatabase,
-  type TestDatabase,
-} from "@beep/db";
+import { type DatabaseHandle, openTestSchema, type TestSchema } from "@beep/db";
 import { BeepError } from "@beep/errors";
 import { newId } from "@beep/ids";
 import { createLogger } from "@beep/observability";
@@ -24,7 +17,7 @@ import type { ServersTables } from "./servers.tables.ts";
 const logger = createLogger({ service: "servers-test", level: "silent" });
 const LIMITS: ServerLimits = { maxServersPerUser: 3, maxChannelsPerServer: 4, maxRolesPerServer: 3 };
 
-let tdb: TestDatabase;
+let testSchema: TestSchema<ServersTables>;
 let handle: DatabaseHandle;
 let db: Kysely<ServersTables>;
 let clock = new Date();
@@ -33,10 +26,13 @@ let channels: ChannelsService;
 let roles: RolesService;
 
 beforeAll(async () => {
-  tdb = await createTestDatabase();
-  handle = await openDatabase({ url: tdb.url, embedded: { dataDir: "", port: 0 }, poolSize: 4, logger });
-  await migrateSchema(handle.db, SERVERS_SCHEMA, serversMigrations, logger);
-  db = serviceDatabase<ServersTables>(handle.db, SERVERS_SCHEMA);
+  testSchema = await openTestSchema<ServersTables>({
+    schema: SERVERS_SCHEMA,
+    migrations: serversMigrations,
+    logger,
+  });
+  handle = testSchema.handle;
+  db = testSchema.db;
   const repo = new ServersRepository();
   const access = new AccessReader(repo);
   servers = new ServersService({ db, repo, access, logger, limits: LIMITS, now: () => clock });
@@ -45,8 +41,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await handle?.close();
-  await tdb?.drop();
+  await testSchema?.close();
 });
 
 const user = (): Caller => ({ userId: newId() });

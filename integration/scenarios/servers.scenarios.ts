@@ -75,6 +75,21 @@ export function defineServersScenarios(topology: () => Topology): void {
       expect(mine.myServers.map((s) => s.id)).toContain(created.id);
     });
 
+    it("refuses a signed-out session's token, although it has not expired", async () => {
+      const owner = await signedInUser(url());
+      await createServer(owner.accessToken, "Difference Engine", true);
+      dataOf(await graphql(url(), `mutation { signOut { sessionId } }`, {}, owner.accessToken));
+      // servers learns of the revocation from the bus: give it a moment, never a silent pass.
+      const deadline = Date.now() + 5_000;
+      let code: unknown;
+      while (Date.now() < deadline) {
+        code = (await graphql(url(), MY_SERVERS, {}, owner.accessToken)).errors?.[0]?.extensions?.code;
+        if (code === "UNAUTHENTICATED") break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(code).toBe("UNAUTHENTICATED");
+    });
+
     it("lets another user join a public server, who then cannot create channels or roles", async () => {
       const owner = await signedInUser(url());
       const guest = await signedInUser(url());

@@ -7,3 +7,4 @@ export {
   createAccessTokenVerifier,
   parseBearer,
 } from "./access-token.ts";
+export { RevokedSessions } from "./revoked-sessions.ts";

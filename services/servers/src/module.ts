@@ -1,5 +1,5 @@
-import { createAccessTokenVerifier } from "@beep/auth";
-import { type Bus, OutboxRelay } from "@beep/bus";
+import { createAccessTokenVerifier, RevokedSessions } from "@beep/auth";
+import { type Bus, type BusSubscription, OutboxRelay } from "@beep/bus";
 import type { BeepConfig } from "@beep/config";
 import { type DatabaseHandle, migrateSchema, serviceDatabase } from "@beep/db";
 import { defineModule } from "@beep/kernel";
@@ -42,6 +42,8 @@ export const serversModule = defineModule({
     const db = serviceDatabase<ServersTables>(database.db, SERVERS_SCHEMA);
     const users = clients.client(UsersService);
     // Why through the users client: the same code verifies tokens whether users shares this process or not.
+    // Kept a little past the access-token lifetime: after that a revoked session's tokens are dead anyway.
+    const revokedSessions = new RevokedSessions((config.auth.accessTokenTtlSeconds + 60) * 1000);
     const callers = new CallerAuthenticator(
       createAccessTokenVerifier({
         ...config.auth,
@@ -49,7 +51,9 @@ export const serversModule = defineModule({
         maxAgeMs: config.auth.jwksMaxAgeSeconds * 1000,
         refetchCooldownMs: config.auth.jwksRefetchCooldownSeconds * 1000,
       }),
+      revokedSessions,
     );
+    let revocations: BusSubscription | undefined;
     const repo = new ServersRepository();
     const access = new AccessReader(repo);
     const limits = config.servers;
@@ -105,11 +109,16 @@ export const serversModule = defineModule({
     return {
       value: undefined,
       start: async () => {
+        revocations = await k.get<Bus>("bus").subscribe(["session.revoked"], (event) => {
+          const sessionId = (event.payload as { sessionId?: unknown } | null)?.sessionId;
+          if (typeof sessionId === "string") revokedSessions.record(sessionId);
+        });
         await permissionCache.subscribe(k.get<Bus>("bus"));
         await relay.start();
       },
       stop: async () => {
         await relay.stop();
+        await revocations?.close();
         await permissionCache.close();
       },
     };

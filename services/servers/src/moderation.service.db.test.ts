@@ -1,5 +1,4 @@
 import { type DatabaseHandle, openTestSchema, type TestSchema } from "@beep/db";
-import { BeepError } from "@beep/errors";
 import { newId } from "@beep/ids";
 import { createLogger } from "@beep/observability";
 import { type Kysely, sql } from "kysely";
@@ -15,6 +14,7 @@ import { ServersRepository } from "./servers.repository.ts";
 import { SERVERS_SCHEMA } from "./servers.schema-name.ts";
 import { type Caller, ServersService } from "./servers.service.ts";
 import type { ServersTables } from "./servers.tables.ts";
+import { codeOf } from "./testing/error-code.ts";
 
 const logger = createLogger({ service: "moderation-test", level: "silent" });
 const LIMITS: ServerLimits = { maxServersPerUser: 10, maxChannelsPerServer: 10, maxRolesPerServer: 10 };
@@ -48,16 +48,6 @@ afterAll(async () => {
 });
 
 const user = (): Caller => ({ userId: newId() });
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof BeepError) return error.code;
-    throw error;
-  }
-  return "OK";
-}
 
 async function outbox(serverId: string): Promise<Array<{ type: string; payload: Record<string, unknown> }>> {
   const result = await sql<{ type: string; payload: Record<string, unknown> }>`

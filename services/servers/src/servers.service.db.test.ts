@@ -1,5 +1,4 @@
 import { type DatabaseHandle, openTestSchema, type TestSchema } from "@beep/db";
-import { BeepError } from "@beep/errors";
 import { newId } from "@beep/ids";
 import { createLogger } from "@beep/observability";
 import { type Kysely, sql } from "kysely";
@@ -13,6 +12,7 @@ import { ServersRepository } from "./servers.repository.ts";
 import { SERVERS_SCHEMA } from "./servers.schema-name.ts";
 import { type Caller, ServersService } from "./servers.service.ts";
 import type { ServersTables } from "./servers.tables.ts";
+import { codeOf } from "./testing/error-code.ts";
 
 const logger = createLogger({ service: "servers-test", level: "silent" });
 const LIMITS: ServerLimits = { maxServersPerUser: 3, maxChannelsPerServer: 4, maxRolesPerServer: 3 };
@@ -45,16 +45,6 @@ afterAll(async () => {
 });
 
 const user = (): Caller => ({ userId: newId() });
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof BeepError) return error.code;
-    throw error;
-  }
-  return "OK";
-}
 
 async function eventsOf(serverId: string): Promise<string[]> {
   const result = await sql<{ type: string }>`

@@ -64,6 +64,16 @@ class Tracer {
     this.steps.push({ kind, source, set, cleared, after: next, reason });
   }
 
+  /** An overwrite's deny step; no step when it denies nothing. */
+  deny(kind: PermissionStepKind, overwrite: PermissionOverwrite, reason: string): void {
+    if (overwrite.deny !== 0n) this.apply(kind, sourceOf(overwrite), this.value & ~overwrite.deny, reason);
+  }
+
+  /** An overwrite's allow step; no step when it allows nothing. */
+  allow(kind: PermissionStepKind, overwrite: PermissionOverwrite, reason: string): void {
+    if (overwrite.allow !== 0n) this.apply(kind, sourceOf(overwrite), this.value | overwrite.allow, reason);
+  }
+
   done(): PermissionExplanation {
     return { permissions: this.value, steps: this.steps };
   }
@@ -129,61 +139,27 @@ export function explainChannelPermissions(input: ChannelPermissionInput): Permis
 
   const { everyone, roles, member } = input.overwrites;
   if (everyone) {
-    if (everyone.deny !== 0n) {
-      tracer.apply(
-        "everyone-overwrite-deny",
-        sourceOf(everyone),
-        tracer.value & ~everyone.deny,
-        "@everyone denied here",
-      );
-    }
-    if (everyone.allow !== 0n) {
-      tracer.apply(
-        "everyone-overwrite-allow",
-        sourceOf(everyone),
-        tracer.value | everyone.allow,
-        "@everyone allowed here",
-      );
-    }
+    tracer.deny("everyone-overwrite-deny", everyone, "@everyone denied here");
+    tracer.allow("everyone-overwrite-allow", everyone, "@everyone allowed here");
   }
   const applying = roles.filter((overwrite) => roleOverwriteApplies(input, overwrite.id));
   for (const overwrite of applying) {
-    if (overwrite.deny !== 0n) {
-      tracer.apply(
-        "role-overwrite-deny",
-        sourceOf(overwrite),
-        tracer.value & ~overwrite.deny,
-        "a role of the member is denied here (all role denies apply before any role allow)",
-      );
-    }
+    tracer.deny(
+      "role-overwrite-deny",
+      overwrite,
+      "a role of the member is denied here (all role denies apply before any role allow)",
+    );
   }
   for (const overwrite of applying) {
-    if (overwrite.allow !== 0n) {
-      tracer.apply(
-        "role-overwrite-allow",
-        sourceOf(overwrite),
-        tracer.value | overwrite.allow,
-        "a role of the member is allowed here (role allows beat role denies)",
-      );
-    }
+    tracer.allow(
+      "role-overwrite-allow",
+      overwrite,
+      "a role of the member is allowed here (role allows beat role denies)",
+    );
   }
   if (member && member.id === input.memberId) {
-    if (member.deny !== 0n) {
-      tracer.apply(
-        "member-overwrite-deny",
-        sourceOf(member),
-        tracer.value & ~member.deny,
-        "the member is denied here",
-      );
-    }
-    if (member.allow !== 0n) {
-      tracer.apply(
-        "member-overwrite-allow",
-        sourceOf(member),
-        tracer.value | member.allow,
-        "the member is allowed here",
-      );
-    }
+    tracer.deny("member-overwrite-deny", member, "the member is denied here");
+    tracer.allow("member-overwrite-allow", member, "the member is allowed here");
   }
 
   if ((tracer.value & PERMISSIONS.VIEW_CHANNEL) === 0n) {

@@ -1,6 +1,7 @@
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalServer, startLocalServer } from "./local-server.fixture.ts";
+import { startLocalTlsServer } from "./local-tls-server.fixture.ts";
 import { SafeFetchError, type SafeFetchOptions, safeFetch } from "./safe-fetch.ts";
 
 let server: LocalServer;
@@ -257,5 +258,26 @@ describe("safeFetch", () => {
   it("decodes a gzip body", async () => {
     const response = await safeFetch(`${server.origin}/gzip`, testOptions());
     expect(response.body.toString()).toBe("<p>compressed</p>");
+  });
+});
+
+describe("safeFetch over https", () => {
+  it("connects to the pinned address with the original name as SNI, and verifies the certificate", async () => {
+    const tls = await startLocalTlsServer();
+    try {
+      const error: unknown = await safeFetch(`https://secure.example:${tls.port}/`, {
+        allowedPorts: [tls.port],
+        allowPrivateAddressesForTests: ["127.0.0.1"],
+        resolve: () => ["127.0.0.1"],
+      }).catch((e: unknown) => e);
+      // "secure.example" exists in no DNS: reaching the server at all proves the socket used the pinned address.
+      expect(tls.serverNames).toEqual(["secure.example"]);
+      expect(error).toBeInstanceOf(SafeFetchError);
+      expect((error as SafeFetchError).code).toBe("NETWORK");
+      // The self-signed certificate is refused: verification stays on although we chose the address.
+      expect(((error as SafeFetchError).cause as { code?: string }).code).toBe("DEPTH_ZERO_SELF_SIGNED_CERT");
+    } finally {
+      await tls.close();
+    }
   });
 });

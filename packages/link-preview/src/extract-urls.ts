@@ -82,7 +82,8 @@ function count(text: string, char: string): number {
  * URLs written as `<https://…>`, which (as on Discord) means "link, but do not preview".
  */
 export function extractPreviewableUrls(content: string, max: number = DEFAULT_MAX_PREVIEW_URLS): string[] {
-  if (max <= 0) return [];
+  const limit = Math.floor(max);
+  if (!(limit > 0)) return [];
   const text = blankCodeSpans(blankFencedBlocks(content.replace(/\r\n?/g, "\n")));
   const urls: string[] = [];
   for (const match of text.matchAll(URL_PATTERN)) {
@@ -97,7 +98,7 @@ export function extractPreviewableUrls(content: string, max: number = DEFAULT_MA
     }
     if (url.hostname === "" || url.username !== "" || url.password !== "") continue;
     if (!urls.includes(url.href)) urls.push(url.href);
-    if (urls.length >= max) break;
+    if (urls.length >= limit) break;
   }
   return urls;
 }

@@ -88,11 +88,15 @@ const DEFAULT_MAX_REDIRECTS = 5;
 const DEFAULT_PORTS: readonly number[] = [80, 443];
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
-interface CheckedTarget {
-  url: URL;
-  /** The one address we connect to: checked, then pinned so no second lookup can change it. */
+interface PinnedAddress {
   address: string;
   family: 4 | 6;
+}
+
+interface CheckedTarget {
+  url: URL;
+  /** The addresses the socket may use: all checked, then pinned so no second lookup can change them. */
+  addresses: readonly PinnedAddress[];
 }
 
 async function defaultResolve(hostname: string): Promise<readonly string[]> {
@@ -152,8 +156,7 @@ async function checkTarget(url: URL, options: SafeFetchOptions, signal: AbortSig
       throw new SafeFetchError("BLOCKED_ADDRESS", `${host} resolves to a non-public address (${verdict})`);
     }
   }
-  const address = addresses[0]!;
-  return { url, address, family: addressFamily(address) };
+  return { url, addresses: addresses.map((address) => ({ address, family: addressFamily(address) })) };
 }
 
 function abortable<T>(work: T | Promise<T>, signal: AbortSignal): Promise<T> {
@@ -174,15 +177,26 @@ function abortable<T>(work: T | Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** A `lookup` for net/tls that answers with the pre-checked address only: the connection cannot re-resolve. */
+/** A `lookup` for net/tls that answers with the pre-checked addresses only: the connection cannot re-resolve. */
 function pinnedLookup(target: CheckedTarget): LookupFunction {
-  return (_hostname, lookupOptions, callback) => {
-    // Node 20 asks for `all: true` when autoSelectFamily (happy eyeballs) is on.
-    if (lookupOptions.all) {
-      callback(null, [{ address: target.address, family: target.family }]);
-    } else {
-      callback(null, target.address, target.family);
+  return (hostname, lookupOptions, callback) => {
+    const wanted =
+      lookupOptions.family === 4 || lookupOptions.family === 6 ? lookupOptions.family : undefined;
+    const usable = target.addresses.filter((pinned) => wanted === undefined || pinned.family === wanted);
+    const first = usable[0];
+    if (!first) {
+      const error: NodeJS.ErrnoException = new Error(`no IPv${wanted} address checked for ${hostname}`);
+      error.code = "ENOTFOUND";
+      return callback(error, "", 0);
     }
+    // Node 20 asks for `all: true` when autoSelectFamily (happy eyeballs) is on: every answer is checked,
+    // so it may try each of them.
+    if (lookupOptions.all)
+      callback(
+        null,
+        usable.map((pinned) => ({ ...pinned })),
+      );
+    else callback(null, first.address, first.family);
   };
 }
 

@@ -62,6 +62,13 @@ describe("extractPreviewableUrls", () => {
     ).toEqual(["https://a.example/page", "https://b.example/x", "https://en.wikipedia.org/wiki/Foo_(bar)"]);
   });
 
+  it("reads URLs inside spoilers and emphasis", () => {
+    expect(extractPreviewableUrls("||https://spoiler.example/x|| _https://em.example/_")).toEqual([
+      "https://spoiler.example/x",
+      "https://em.example/",
+    ]);
+  });
+
   it("reads Markdown links", () => {
     expect(
       extractPreviewableUrls("[the docs](https://docs.example/guide) and **https://bold.example/**"),

@@ -3,7 +3,7 @@ export const DEFAULT_MAX_PREVIEW_URLS = 5;
 
 const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})/;
 const URL_PATTERN = /https?:\/\/[^\s<>"'`]+/gi;
-const TRAILING_PUNCTUATION = /[.,:;!?*_~\]}]$/;
+const TRAILING_PUNCTUATION = /[.,:;!?*_~|\]}]$/;
 
 /** Blanks fenced code blocks (``` or ~~~, CommonMark rules: an unclosed fence runs to the end). */
 function blankFencedBlocks(markdown: string): string {

@@ -46,8 +46,7 @@ export interface LinkPreviewOptions {
 }
 
 /** `User-Agent` sent when the caller sets none; some sites only serve OpenGraph tags to known bots. */
-export const DEFAULT_USER_AGENT =
-  "Mozilla/5.0 (compatible; BeepLinkPreview/1.0; +https://github.com/beep-chat)";
+export const DEFAULT_USER_AGENT = "Mozilla/5.0 (compatible; BeepBot/1.0; link preview)";
 const DEFAULT_MAX_HTML_BYTES = 512 * 1024;
 const HTML_TYPES = ["text/html", "application/xhtml+xml"];
 

@@ -4,7 +4,14 @@ import { type AccessTokenVerifier, parseBearer } from "@beep/auth";
 import { BeepError } from "@beep/errors";
 import type { Logger } from "@beep/observability";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
-import { type DocumentNode, GraphQLError, getOperationAST, type ValidationContext } from "graphql";
+import {
+  type DocumentNode,
+  type ExecutionResult,
+  execute as executeGraphql,
+  GraphQLError,
+  getOperationAST,
+  type ValidationContext,
+} from "graphql";
 import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga } from "graphql-yoga";
@@ -162,6 +169,13 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   // Registered before graphql-ws: the limiter counts a message before it is handled.
   if (inboundRateLimit) wss.on("connection", (socket) => limitInboundMessages(socket, inboundRateLimit));
   const streams = options.streams;
+  const maskError = createErrorMasker(logger);
+  const maskErrors = (result: ExecutionResult): ExecutionResult =>
+    result.errors
+      ? { ...result, errors: result.errors.map((error) => maskError(error, "Internal error") as GraphQLError) }
+      : result;
+  const maskStreamResult = (result: ExecutionResult | Promise<ExecutionResult>) =>
+    result instanceof Promise ? result.then(maskErrors) : maskErrors(result);
   // Stream payloads are executed once for many users: no viewer, so no field may depend on who reads it.
   const streamContext: GatewayContext = { ...services, viewer: undefined, ip: "", device: "" };
   const expiryTimers = new WeakMap<object, NodeJS.Timeout>();
@@ -231,15 +245,19 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
                 since,
                 socket: ctx.extra.socket,
                 groupKey: streamGroupKey(payload.query, document, payload),
+                // graphql-js execute runs the subscription selection on one event (what graphql's subscribe
+                // does per event); yoga's executor would start a new subscription instead.
                 execute: (root) =>
-                  execute({
-                    schema,
-                    document,
-                    operationName: payload.operationName,
-                    variableValues: payload.variables,
-                    contextValue: streamContext,
-                    rootValue: root,
-                  }),
+                  maskStreamResult(
+                    executeGraphql({
+                      schema,
+                      document,
+                      operationName: payload.operationName,
+                      variableValues: payload.variables,
+                      contextValue: streamContext,
+                      rootValue: root,
+                    }),
+                  ),
               }),
           };
         }

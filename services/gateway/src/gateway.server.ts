@@ -172,7 +172,10 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   const maskError = createErrorMasker(logger);
   const maskErrors = (result: ExecutionResult): ExecutionResult =>
     result.errors
-      ? { ...result, errors: result.errors.map((error) => maskError(error, "Internal error") as GraphQLError) }
+      ? {
+          ...result,
+          errors: result.errors.map((error) => maskError(error, "Internal error") as GraphQLError),
+        }
       : result;
   const maskStreamResult = (result: ExecutionResult | Promise<ExecutionResult>) =>
     result instanceof Promise ? result.then(maskErrors) : maskErrors(result);

@@ -71,7 +71,7 @@ async function rawSocket(url: string, token: string) {
     tcp = response.socket as Socket;
   });
   const closed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
-  const frames: { id?: string; type: string }[] = [];
+  const frames: { id?: string; type: string; payload?: unknown }[] = [];
   ws.on("message", (data) => frames.push(JSON.parse(String(data))));
   await new Promise((resolve, reject) => {
     ws.on("open", resolve);
@@ -111,6 +111,38 @@ export function defineStreamScenarios(topology: () => Topology): void {
       } finally {
         await onB.close();
         await onA.close();
+      }
+    });
+
+    it("executes a shared selection once per event and sends the same payload to every subscriber", async () => {
+      const user = await signedInUser(a());
+      const query = "subscription { events { seq event { ... on UserUpdated { user { id bio } } } } }";
+      const sockets = await Promise.all(Array.from({ length: 5 }, () => rawSocket(b(), user.accessToken)));
+      const nexts = (raw: (typeof sockets)[number]) => raw.frames.filter((f) => f.type === "next");
+      try {
+        for (const [i, raw] of sockets.entries()) {
+          raw.ws.send(JSON.stringify({ id: `same-${i}`, type: "subscribe", payload: { query } }));
+        }
+        for (let attempt = 0; sockets.some((raw) => nexts(raw).length === 0); attempt++) {
+          if (attempt === 50) throw new Error("raw subscriptions never went live");
+          await setBio(a(), user.accessToken, `group-warm-${attempt}`);
+          await sleep(200);
+        }
+        await sleep(300);
+        const counts = sockets.map((raw) => nexts(raw).length);
+        const executionsBefore = await metric(b(), "gateway_event_executions_total");
+        await setBio(a(), user.accessToken, "grouped");
+        const deadline = Date.now() + 10_000;
+        while (sockets.some((raw, i) => nexts(raw).length === counts[i])) {
+          if (Date.now() > deadline) throw new Error("not every subscriber received the event");
+          await sleep(20);
+        }
+        expect((await metric(b(), "gateway_event_executions_total")) - executionsBefore).toBe(1);
+        const payloads = sockets.map((raw) => JSON.stringify(nexts(raw).at(-1)!.payload));
+        expect(new Set(payloads).size).toBe(1);
+        expect(payloads[0]).toContain('"bio":"grouped"');
+      } finally {
+        for (const raw of sockets) raw.ws.terminate();
       }
     });
 

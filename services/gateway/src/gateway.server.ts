@@ -5,7 +5,6 @@ import { BeepError } from "@beep/errors";
 import type { Logger } from "@beep/observability";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import {
-  type DocumentNode,
   type ExecutionResult,
   execute as executeGraphql,
   GraphQLError,
@@ -20,6 +19,7 @@ import type { GatewayContext, GatewayServices, Viewer } from "./gateway.context.
 import { createGatewaySchema } from "./gateway.schema.ts";
 import { createErrorMasker, extensionsFor } from "./gateway-errors.ts";
 import { type InboundRateLimit, limitInboundMessages } from "./realtime/inbound-rate-limit.ts";
+import { streamGroupKey } from "./realtime/stream-group-key.ts";
 import type { StreamHub } from "./realtime/stream-hub.ts";
 import type { SessionSockets } from "./session-sockets.ts";
 
@@ -50,30 +50,6 @@ export interface GatewayServerOptions {
   streams?: StreamHub;
   /** Inbound WebSocket message limit per socket; default: none. */
   inboundRateLimit?: InboundRateLimit;
-}
-
-/**
- * Subscriptions with the same key get the same payload bytes: the document,
- * operation name and variables, minus a variable used only as `since` (each
- * client resumes from its own seq, which does not change the selection).
- */
-function streamGroupKey(query: string, document: DocumentNode, payload: SubscribePayload): string {
-  const variables = { ...(payload.variables ?? {}) };
-  const operation = getOperationAST(document, payload.operationName);
-  for (const selection of operation?.selectionSet.selections ?? []) {
-    if (selection.kind !== "Field" || selection.name.value !== "events") continue;
-    const since = selection.arguments?.find((argument) => argument.name.value === "since");
-    if (since?.value.kind !== "Variable") continue;
-    const name = since.value.name.value;
-    // Declared once and used once: only `since` reads it.
-    if ((query.match(new RegExp(`\\$${name}\\b`, "g")) ?? []).length === 2) delete variables[name];
-  }
-  return JSON.stringify([query, payload.operationName ?? null, variables]);
-}
-
-interface SubscribePayload {
-  operationName?: string | null;
-  variables?: Record<string, unknown> | null;
 }
 
 /**

@@ -4,7 +4,13 @@ import { type AccessTokenVerifier, parseBearer } from "@beep/auth";
 import { BeepError } from "@beep/errors";
 import type { Logger } from "@beep/observability";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
-import { GraphQLError, type ValidationContext } from "graphql";
+import {
+  type ExecutionResult,
+  execute as executeGraphql,
+  GraphQLError,
+  getOperationAST,
+  type ValidationContext,
+} from "graphql";
 import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga } from "graphql-yoga";
@@ -12,6 +18,9 @@ import { WebSocketServer } from "ws";
 import type { GatewayContext, GatewayServices, Viewer } from "./gateway.context.ts";
 import { createGatewaySchema } from "./gateway.schema.ts";
 import { createErrorMasker, extensionsFor } from "./gateway-errors.ts";
+import { type InboundRateLimit, limitInboundMessages } from "./realtime/inbound-rate-limit.ts";
+import { streamGroupKey } from "./realtime/stream-group-key.ts";
+import type { StreamHub } from "./realtime/stream-hub.ts";
 import type { SessionSockets } from "./session-sockets.ts";
 
 /** GraphQL limits from the `graphql.*` configuration. */
@@ -37,6 +46,10 @@ export interface GatewayServerOptions {
   checkSession?: (accessToken: string) => Promise<void>;
   /** The client IP of a request (trusted proxies); default: the socket peer. */
   clientIp?: (req: IncomingMessage) => string;
+  /** The node's stream hub serving `events`; without it `events` is refused. */
+  streams?: StreamHub;
+  /** Inbound WebSocket message limit per socket; default: none. */
+  inboundRateLimit?: InboundRateLimit;
 }
 
 /**
@@ -128,6 +141,22 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const inboundRateLimit = options.inboundRateLimit;
+  // Registered before graphql-ws: the limiter counts a message before it is handled.
+  if (inboundRateLimit) wss.on("connection", (socket) => limitInboundMessages(socket, inboundRateLimit));
+  const streams = options.streams;
+  const maskError = createErrorMasker(logger);
+  const maskErrors = (result: ExecutionResult): ExecutionResult =>
+    result.errors
+      ? {
+          ...result,
+          errors: result.errors.map((error) => maskError(error, "Internal error") as GraphQLError),
+        }
+      : result;
+  const maskStreamResult = (result: ExecutionResult | Promise<ExecutionResult>) =>
+    result instanceof Promise ? result.then(maskErrors) : maskErrors(result);
+  // Stream payloads are executed once for many users: no viewer, so no field may depend on who reads it.
+  const streamContext: GatewayContext = { ...services, viewer: undefined, ip: "", device: "" };
   const expiryTimers = new WeakMap<object, NodeJS.Timeout>();
   useServer<Record<string, unknown>, { viewer?: Viewer }>(
     {
@@ -161,7 +190,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         if (timer) clearTimeout(timer);
         if (ctx.extra.viewer) options.sessionSockets?.remove(ctx.extra.viewer.sessionId, ctx.extra.socket);
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const { schema, execute, subscribe, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -186,6 +215,31 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
           ip: clientIp(ctx.extra.request),
           device: ctx.extra.request.headers["user-agent"] ?? "",
         };
+        if (streams && getOperationAST(document, payload.operationName)?.operation === "subscription") {
+          contextValue.stream = {
+            open: (userId, since) =>
+              streams.open({
+                subscriptionId: id,
+                userId,
+                since,
+                socket: ctx.extra.socket,
+                groupKey: streamGroupKey(payload.query, document, payload),
+                // graphql-js execute runs the subscription selection on one event (what graphql's subscribe
+                // does per event); yoga's executor would start a new subscription instead.
+                execute: (root) =>
+                  maskStreamResult(
+                    executeGraphql({
+                      schema,
+                      document,
+                      operationName: payload.operationName,
+                      variableValues: payload.variables,
+                      contextValue: streamContext,
+                      rootValue: root,
+                    }),
+                  ),
+              }),
+          };
+        }
         return {
           schema,
           operationName: payload.operationName,

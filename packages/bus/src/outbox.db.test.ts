@@ -330,9 +330,10 @@ describe("crash between commit and publish", () => {
       await processOnce(db, SCHEMA, "crash-a", e, async () => void applied++);
     });
     await relay(bus).start();
-    await waitUntil(() => delivered.length === 1, 5_000, "delivery");
+    // Wait for the handler to finish (applied), not just to start (delivered): processOnce commits in between.
+    await waitUntil(() => applied === 1, 5_000, "delivery applied");
     expect(delivered).toEqual([id]);
-    expect(applied).toBe(1);
+    for (let tries = 0; tries < 100 && (await outboxCount()) > 0; tries++) await sleep(50);
     expect(await outboxCount()).toBe(0);
   });
 

@@ -48,6 +48,13 @@ export interface Bus {
   consume(group: string, patterns: string[], handler: DurableHandler): Promise<BusSubscription>;
   /** Starts fan-out delivery; resolves once events published from now on will be seen. */
   subscribe(patterns: string[], handler: FanoutHandler): Promise<BusSubscription>;
+  /**
+   * Ephemeral fan-out (typing indicators): never stored, never replayed, at-most-once; delivered only to
+   * {@link subscribeEphemeral} handlers, never to `consume` or `subscribe`.
+   */
+  broadcast(event: BusEvent): Promise<void>;
+  /** Receives ephemeral events broadcast from now on. */
+  subscribeEphemeral(patterns: string[], handler: FanoutHandler): Promise<BusSubscription>;
   /** True when the driver can be shared by several processes (memory cannot). */
   readonly distributed: boolean;
   /** Resolves when the broker answers a round trip; throws when it is unreachable (readiness). */

@@ -115,6 +115,7 @@ export class MemoryBus implements Bus {
   readonly distributed = false;
   private readonly groups = new Map<string, MemoryGroup>();
   private readonly fanouts = new Set<Fanout>();
+  private readonly ephemeral = new Set<Fanout>();
   private closed = false;
 
   constructor(private readonly logger: Logger) {}
@@ -184,6 +185,38 @@ export class MemoryBus implements Bus {
     };
   }
 
+  /** Delivers to ephemeral subscribers only; nothing is kept. */
+  async broadcast(event: BusEvent): Promise<void> {
+    this.assertOpen();
+    assertEventType(event.type);
+    const copy = clone(event);
+    for (const fanout of this.ephemeral) {
+      if (!fanout.patterns.some((p) => matchesPattern(p, copy.type))) continue;
+      setImmediate(() => {
+        if (fanout.closed) return;
+        Promise.resolve()
+          .then(() => fanout.handler(clone(copy)))
+          .catch((err: unknown) =>
+            this.logger.error({ err, type: copy.type }, "bus ephemeral handler failed; dropped"),
+          );
+      });
+    }
+  }
+
+  /** Registers an ephemeral subscriber for broadcasts from now on. */
+  async subscribeEphemeral(patterns: string[], handler: FanoutHandler): Promise<BusSubscription> {
+    this.assertOpen();
+    assertPatterns(patterns);
+    const fanout: Fanout = { patterns: [...patterns], handler, closed: false };
+    this.ephemeral.add(fanout);
+    return {
+      close: async () => {
+        fanout.closed = true;
+        this.ephemeral.delete(fanout);
+      },
+    };
+  }
+
   /** Stops all delivery and waits for running handlers. */
   /** Always reachable: it lives in this process. */
   async ping(): Promise<void> {
@@ -193,8 +226,9 @@ export class MemoryBus implements Bus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const f of this.fanouts) f.closed = true;
+    for (const f of [...this.fanouts, ...this.ephemeral]) f.closed = true;
     this.fanouts.clear();
+    this.ephemeral.clear();
     const inflight: Promise<void>[] = [];
     for (const g of this.groups.values()) {
       g.stop();

@@ -159,11 +159,31 @@ export class NatsBus implements Bus {
    * delivered only by the first matching one, so each subscriber sees it once.
    */
   async subscribe(patterns: string[], handler: FanoutHandler): Promise<BusSubscription> {
+    return this.coreSubscribe(patterns, handler, (pattern) => this.subject(pattern));
+  }
+
+  /** Core NATS publish on `<prefix>.ephemeral.<type>`, outside the stream: never stored. */
+  async broadcast(event: BusEvent): Promise<void> {
+    this.assertOpen();
+    assertEventType(event.type);
+    this.nc.publish(this.ephemeralSubject(event.type), JSON.stringify(event));
+  }
+
+  /** Core subscriptions on the ephemeral subject space. */
+  async subscribeEphemeral(patterns: string[], handler: FanoutHandler): Promise<BusSubscription> {
+    return this.coreSubscribe(patterns, handler, (pattern) => this.ephemeralSubject(pattern));
+  }
+
+  private async coreSubscribe(
+    patterns: string[],
+    handler: FanoutHandler,
+    subjectOf: (pattern: string) => string,
+  ): Promise<BusSubscription> {
     this.assertOpen();
     assertPatterns(patterns);
     let closed = false;
     const subs: Subscription[] = patterns.map((pattern, index) =>
-      this.nc.subscribe(this.subject(pattern), {
+      this.nc.subscribe(subjectOf(pattern), {
         callback: (err, msg) => {
           if (closed) return;
           if (err) {
@@ -324,6 +344,10 @@ export class NatsBus implements Bus {
 
   private subject(typeOrPattern: string): string {
     return `${this.prefix}.events.${typeOrPattern}`;
+  }
+
+  private ephemeralSubject(typeOrPattern: string): string {
+    return `${this.prefix}.ephemeral.${typeOrPattern}`;
   }
 
   private async watchStatus(): Promise<void> {

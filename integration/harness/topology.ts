@@ -13,7 +13,7 @@ export interface Topology {
   readonly kind: "all" | "split";
   /** The gateway's base URL (http://127.0.0.1:port). */
   readonly gatewayUrl: string;
-  /** Every process, by name (`beep`, or `users`, `servers` and `gateway`). */
+  /** Every process, by name (`beep`, or `users`, `servers`, `messages` and `gateway`). */
   readonly processes: Map<string, BeepProcess>;
   /** The private LDAP directory users signs in against, and the bind mode this topology uses. */
   readonly ldap: { slapd: Slapd; mode: "template" | "search" };
@@ -89,7 +89,7 @@ export async function startAllInOne(): Promise<Topology> {
   };
 }
 
-/** `users`, `servers` and `gateway` as separate processes over gRPC + NATS + the machine's PostgreSQL. */
+/** `users`, `servers`, `messages` and `gateway` as separate processes over gRPC + NATS + the machine's PostgreSQL. */
 export async function startSplit(): Promise<Topology> {
   const database: TestDatabase = await createTestDatabase();
   const prefix = `it${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
@@ -129,12 +129,21 @@ export async function startSplit(): Promise<Topology> {
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort}`,
     BEEP_RPC_INTERNAL_TOKEN: SPLIT_INTERNAL_TOKEN,
   });
+  const messagesPort = await freePort();
+  // Messages asks servers for permissions (internal token) and users for JWKS and usernames.
+  const messages = new BeepProcess("messages", messagesPort, ["--target=messages"], {
+    ...common,
+    BEEP_DATABASE_URL: database.url,
+    BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort},servers=http://127.0.0.1:${serversPort}`,
+    BEEP_RPC_INTERNAL_TOKEN: SPLIT_INTERNAL_TOKEN,
+  });
   const gateway = new BeepProcess("gateway", gatewayPort, ["--target=gateway"], {
     ...common,
-    BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort},servers=http://127.0.0.1:${serversPort}`,
+    BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort},servers=http://127.0.0.1:${serversPort},messages=http://127.0.0.1:${messagesPort}`,
   });
   await users.start();
   await servers.start();
+  await messages.start();
   await gateway.start();
   return {
     kind: "split",
@@ -142,6 +151,7 @@ export async function startSplit(): Promise<Topology> {
     processes: new Map([
       ["users", users],
       ["servers", servers],
+      ["messages", messages],
       ["gateway", gateway],
     ]),
     ldap: { slapd, mode: "search" },
@@ -149,6 +159,7 @@ export async function startSplit(): Promise<Topology> {
     sms,
     async stop() {
       await gateway.stop();
+      await messages.stop();
       await servers.stop();
       await users.stop();
       await slapd.stop();

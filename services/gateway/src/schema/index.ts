@@ -2,6 +2,7 @@ import { accountSchema } from "./account.schema.ts";
 import { baseSchema } from "./base.schema.ts";
 import { identitySchema } from "./identity.schema.ts";
 import { ldapSchema } from "./ldap.schema.ts";
+import { messagesSchema } from "./messages.schema.ts";
 import { moderationSchema } from "./moderation.schema.ts";
 import { oneTimeCodesSchema } from "./one-time-codes.schema.ts";
 import { permissionsSchema } from "./permissions.schema.ts";
@@ -26,4 +27,5 @@ export const schemaModules: readonly SchemaModule[] = [
   serversSchema,
   moderationSchema,
   permissionsSchema,
+  messagesSchema,
 ];

@@ -1,5 +1,6 @@
 import { BEEP_EPOCH_MS } from "@beep/ids";
 import { type Kysely, sql } from "kysely";
+import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
 import type { MentionSet, MessagesTables } from "./messages.tables.ts";
 
 type Db = Kysely<MessagesTables>;
@@ -34,6 +35,9 @@ export interface NewMessageRow {
   mentions: MentionSet;
 }
 
+// Raw SQL is not rewritten by serviceDatabase's withSchema: the table is qualified here.
+const TABLE = sql.id(MESSAGES_SCHEMA, "messages");
+
 const COLUMNS = sql.raw(
   "id, server_id, channel_id, thread_id, author_id, content, nonce, created_at, edited_at, reply_to_id, pinned_at, pinned_by, mentions, embeds",
 );
@@ -62,7 +66,7 @@ export class MessagesRepository {
   /** The newest id of each channel (absent when empty): one index descent per channel. */
   async latestIds(db: Db, channelIds: readonly string[]): Promise<Map<string, bigint>> {
     const result = await sql<{ channel_id: string; id: string | null }>`
-      select c.channel_id, (select m.id from messages m where m.channel_id = c.channel_id order by m.id desc limit 1) as id
+      select c.channel_id, (select m.id from ${TABLE} m where m.channel_id = c.channel_id order by m.id desc limit 1) as id
       from unnest(${channelIds}::bigint[]) as c(channel_id)`.execute(db);
     const latest = new Map<string, bigint>();
     for (const row of result.rows) if (row.id !== null) latest.set(row.channel_id, BigInt(row.id));
@@ -90,7 +94,7 @@ export class MessagesRepository {
       ),
     );
     const result = await sql<MessageRow>`
-      insert into messages (id, server_id, channel_id, author_id, content, nonce, reply_to_id, mentions)
+      insert into ${TABLE} (id, server_id, channel_id, author_id, content, nonce, reply_to_id, mentions)
       values ${values}
       on conflict (channel_id, author_id, nonce) where nonce is not null do nothing
       returning ${COLUMNS}`.execute(db);
@@ -104,7 +108,7 @@ export class MessagesRepository {
   ): Promise<MessageRow[]> {
     if (keys.length === 0) return [];
     const result = await sql<MessageRow>`
-      select ${COLUMNS} from messages
+      select ${COLUMNS} from ${TABLE}
       where (channel_id, author_id, nonce) in (${sql.join(
         keys.map((k) => sql`(${k.channelId}::bigint, ${k.authorId}::bigint, ${k.nonce})`),
       )})`.execute(db);
@@ -112,7 +116,7 @@ export class MessagesRepository {
   }
 
   async find(db: Db, id: string): Promise<MessageRow | undefined> {
-    const result = await sql<MessageRow>`select ${COLUMNS} from messages where id = ${id}::bigint`.execute(
+    const result = await sql<MessageRow>`select ${COLUMNS} from ${TABLE} where id = ${id}::bigint`.execute(
       db,
     );
     return result.rows[0];
@@ -121,27 +125,27 @@ export class MessagesRepository {
   /** Locks one message row for an update in this transaction. */
   async findForUpdate(db: Db, id: string): Promise<MessageRow | undefined> {
     const result = await sql<MessageRow>`
-      select ${COLUMNS} from messages where id = ${id}::bigint for update`.execute(db);
+      select ${COLUMNS} from ${TABLE} where id = ${id}::bigint for update`.execute(db);
     return result.rows[0];
   }
 
   async findMany(db: Db, ids: readonly string[]): Promise<MessageRow[]> {
     if (ids.length === 0) return [];
     const result = await sql<MessageRow>`
-      select ${COLUMNS} from messages where id = any(${[...new Set(ids)]}::bigint[])`.execute(db);
+      select ${COLUMNS} from ${TABLE} where id = any(${[...new Set(ids)]}::bigint[])`.execute(db);
     return result.rows;
   }
 
   async updateContent(db: Db, id: string, content: string, mentions: MentionSet): Promise<MessageRow> {
     const result = await sql<MessageRow>`
-      update messages set content = ${content}, mentions = ${JSON.stringify(mentions)}::jsonb, edited_at = now()
+      update ${TABLE} set content = ${content}, mentions = ${JSON.stringify(mentions)}::jsonb, edited_at = now()
       where id = ${id}::bigint returning ${COLUMNS}`.execute(db);
     return result.rows[0]!;
   }
 
   async setPinned(db: Db, id: string, by: string | null): Promise<MessageRow> {
     const result = await sql<MessageRow>`
-      update messages
+      update ${TABLE}
       set pinned_at = case when ${by}::bigint is null then null else now() end, pinned_by = ${by}::bigint
       where id = ${id}::bigint returning ${COLUMNS}`.execute(db);
     return result.rows[0]!;
@@ -149,7 +153,7 @@ export class MessagesRepository {
 
   async countPins(db: Db, channelId: string): Promise<number> {
     const result = await sql<{ n: string }>`
-      select count(*) as n from messages where channel_id = ${channelId}::bigint and pinned_at is not null`.execute(
+      select count(*) as n from ${TABLE} where channel_id = ${channelId}::bigint and pinned_at is not null`.execute(
       db,
     );
     return Number(result.rows[0]?.n ?? 0);
@@ -157,13 +161,13 @@ export class MessagesRepository {
 
   async pins(db: Db, channelId: string): Promise<MessageRow[]> {
     const result = await sql<MessageRow>`
-      select ${COLUMNS} from messages where channel_id = ${channelId}::bigint and pinned_at is not null
+      select ${COLUMNS} from ${TABLE} where channel_id = ${channelId}::bigint and pinned_at is not null
       order by pinned_at desc, id desc`.execute(db);
     return result.rows;
   }
 
   async delete(db: Db, id: string): Promise<void> {
-    await sql`delete from messages where id = ${id}::bigint`.execute(db);
+    await sql`delete from ${TABLE} where id = ${id}::bigint`.execute(db);
   }
 
   /**
@@ -181,7 +185,7 @@ export class MessagesRepository {
     const where = bound ? sql`and id ${sql.raw(op)} ${bound.id}::bigint` : sql``;
     const order = sql.raw(direction === "older" ? "desc" : "asc");
     const result = await sql<MessageRow>`
-      select ${COLUMNS} from messages
+      select ${COLUMNS} from ${TABLE}
       where channel_id = ${channelId}::bigint and thread_id is null ${where}
       order by id ${order} limit ${limit}`.execute(db);
     return result.rows;
@@ -189,14 +193,14 @@ export class MessagesRepository {
 
   /** Deletes every message of the server (it was deleted); returns the count. */
   async deleteServer(db: Db, serverId: string): Promise<number> {
-    const result = await sql`delete from messages where server_id = ${serverId}::bigint`.execute(db);
+    const result = await sql`delete from ${TABLE} where server_id = ${serverId}::bigint`.execute(db);
     return Number(result.numAffectedRows ?? 0n);
   }
 
   /** Deletes every message of the channels; returns the count. */
   async deleteChannels(db: Db, channelIds: readonly string[]): Promise<number> {
     if (channelIds.length === 0) return 0;
-    const result = await sql`delete from messages where channel_id = any(${channelIds}::bigint[])`.execute(
+    const result = await sql`delete from ${TABLE} where channel_id = any(${channelIds}::bigint[])`.execute(
       db,
     );
     return Number(result.numAffectedRows ?? 0n);
@@ -210,7 +214,7 @@ export class MessagesRepository {
     since: Date,
   ): Promise<Array<{ id: string; channel_id: string }>> {
     const result = await sql<{ id: string; channel_id: string }>`
-      delete from messages
+      delete from ${TABLE}
       where server_id = ${serverId}::bigint and author_id = ${authorId}::bigint
         and id >= ${firstIdAt(since)}::bigint and created_at >= ${since}
       returning id, channel_id`.execute(db);

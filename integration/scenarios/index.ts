@@ -3,6 +3,7 @@ import { defineAccountScenarios } from "./account.scenarios.ts";
 import { defineHardeningScenarios } from "./hardening.scenarios.ts";
 import { defineIdentityScenarios } from "./identity.scenarios.ts";
 import { defineLdapScenarios } from "./ldap.scenarios.ts";
+import { defineMessagesScenarios } from "./messages.scenarios.ts";
 import { defineModerationScenarios } from "./moderation.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./one-time-codes.scenarios.ts";
 import { definePermissionsScenarios } from "./permissions.scenarios.ts";
@@ -29,4 +30,5 @@ export function defineAllTopologyScenarios(topology: () => Topology): void {
   defineServersScenarios(topology);
   defineModerationScenarios(topology);
   definePermissionsScenarios(topology);
+  defineMessagesScenarios(topology);
 }

@@ -22,7 +22,7 @@ export const MAX_MENTION_CANDIDATES = 50;
 
 const CODE = /```[\s\S]*?```|`[^`\n]*`/g;
 // Why the look-behind: `a@b.c` (an address) or `x#y` is not a mention.
-const NAME = /(?<![\w.@#])@([A-Za-z0-9_.]{2,32})/g;
+const NAME = /(?<![\w.@#<])@([A-Za-z0-9_.]{2,32})/g;
 const USER_ID = /<@!?(\d{1,20})>/g;
 const ROLE_ID = /<@&(\d{1,20})>/g;
 const CHANNEL_NAME = /(?<![\w&<#])#([\p{L}\p{N}_-]{1,100})/gu;

@@ -51,16 +51,19 @@ export function firstIdAt(time: Date): string {
 /** SQL of the messages schema; every statement is one round trip. */
 export class MessagesRepository {
   /**
-   * Takes the channels' write locks (transaction-scoped, sorted so two batches never deadlock). Every
+   * Takes the channels' write locks (transaction-scoped, in key order so two batches never deadlock). Every
    * write that allocates ids or counts pins holds its channel's lock until commit, which is what makes
    * per-channel id order equal commit order (see allocateIds).
    */
   async lockChannels(db: Db, channelIds: readonly string[]): Promise<void> {
-    const sorted = [...new Set(channelIds)].sort();
-    if (sorted.length === 0) return;
+    const unique = [...new Set(channelIds)];
+    if (unique.length === 0) return;
+    // Why ordered by key, not by id: two channels whose hashes collide share a lock; taking keys in
+    // ascending order keeps every batch's acquisition order consistent even then.
     await sql`
-      select pg_advisory_xact_lock(hashtextextended('beep.messages.channel.' || c, 0))
-      from unnest(${sorted}::text[]) with ordinality as t(c, n) order by n`.execute(db);
+      select pg_advisory_xact_lock(k) from (
+        select distinct hashtextextended('beep.messages.channel.' || c, 0) as k from unnest(${unique}::text[]) as t(c)
+      ) as keys order by k`.execute(db);
   }
 
   /** The newest id of each channel (absent when empty): one index descent per channel. */

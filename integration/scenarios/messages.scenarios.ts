@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { dataOf, type GraphqlResponse, graphql } from "../harness/graphql-client.ts";
-import type { Topology } from "../harness/topology.ts";
+import { SPLIT_INTERNAL_TOKEN, type Topology } from "../harness/topology.ts";
 import { signedInUser } from "./identity.scenarios.ts";
 
 const VIEW_CHANNEL = 1n << 10n;
@@ -303,6 +303,46 @@ export function defineMessagesScenarios(topology: () => Topology): void {
         ),
       ).messages.messages;
       expect(newer.map((m) => m.id)).toEqual(page.messages.slice(0, -1).map((m) => m.id));
+    });
+
+    it("never answers servers' ChannelDirectoryService without the internal token; usernames need a signed-in caller", async () => {
+      const { member, general } = await community();
+      const servers = topology().processes.get(topology().kind === "all" ? "beep" : "servers");
+      const users = topology().processes.get(topology().kind === "all" ? "beep" : "users");
+      const locate = (base: string, headers: Record<string, string> = {}) =>
+        fetch(`${base}/beep.servers.v1.ChannelDirectoryService/LocateChannels`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body: JSON.stringify({ channelIds: [general] }),
+        });
+      for (const base of [url(), servers?.url ?? ""]) {
+        const refused: Array<Record<string, string>> = [
+          {},
+          { "x-beep-internal-token": "guess" },
+          { authorization: `Bearer ${member.accessToken}` },
+        ];
+        for (const headers of refused) {
+          const response = await locate(base, headers);
+          expect(response.ok).toBe(false);
+          expect(await response.text()).not.toContain(general);
+        }
+      }
+      if (topology().kind === "split") {
+        const internal = await locate(servers?.url ?? "", { "x-beep-internal-token": SPLIT_INTERNAL_TOKEN });
+        expect(internal.status).toBe(200);
+      }
+      const find = (headers: Record<string, string>) =>
+        fetch(`${users?.url ?? ""}/beep.users.v1.UserDirectoryService/FindUsersByUsername`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body: JSON.stringify({ usernames: [member.identity.username] }),
+        });
+      const anonymous = await find({});
+      expect(anonymous.ok).toBe(false);
+      const signedIn = await find({ authorization: `Bearer ${member.accessToken}` });
+      expect(await signedIn.json()).toEqual({
+        users: [{ id: member.user.id, username: member.identity.username }],
+      });
     });
   });
 }

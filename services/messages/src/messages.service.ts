@@ -1,7 +1,7 @@
 import type { Bus } from "@beep/bus";
 import { writeOutbox } from "@beep/bus";
 import { BeepError } from "@beep/errors";
-import { isSnowflake } from "@beep/ids";
+import { isSnowflake, newId } from "@beep/ids";
 import { PERMISSIONS } from "@beep/servers/permissions";
 import type { Kysely } from "kysely";
 import type { ChannelAccess, ChannelAccessCache, ChannelDirectory } from "./channel-access.ts";
@@ -254,7 +254,7 @@ export class MessagesService {
     const { broadcast, expiresAt } = this.typing.hit(caller.userId, channelId);
     if (broadcast && this.deps.bus) {
       await this.deps.bus.broadcast({
-        id: `typing-${caller.userId}-${channelId}-${expiresAt.getTime()}`,
+        id: newId(),
         type: "typing.started",
         occurredAt: new Date().toISOString(),
         payload: {

@@ -65,6 +65,16 @@ export const messagesModule = defineModule({
       [],
       async () => [{ labels: {}, value: await relay.lagSeconds() }],
     );
+    // Sends per commit shows whether group commit is batching under load (sends / batches).
+    metrics.registerGauge(
+      "messages_send_commits",
+      "Send transactions committed and the sends they carried, since start",
+      ["kind"],
+      async () => [
+        { labels: { kind: "batches" }, value: batcher.stats.batches },
+        { labels: { kind: "sends" }, value: batcher.stats.sends },
+      ],
+    );
     let revocations: BusSubscription | undefined;
     let cleanup: BusSubscription | undefined;
     return {

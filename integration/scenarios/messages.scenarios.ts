@@ -17,6 +17,7 @@ const EDIT = `mutation ($input: EditMessageInput!) { editMessage(input: $input) 
 const DELETE = `mutation ($input: MessageIdInput!) { deleteMessage(input: $input) { messageId channelId } }`;
 const PIN = `mutation ($input: MessageIdInput!) { pinMessage(input: $input) { message { id pinned pinnedBy } } }`;
 const UNPIN = `mutation ($input: MessageIdInput!) { unpinMessage(input: $input) { message { id pinned } } }`;
+const BAN = `mutation ($input: BanMemberInput!) { banMember(input: $input) { ban { userId } } }`;
 const TYPING = `mutation ($input: StartTypingInput!) { startTyping(input: $input) { expiresAt } }`;
 const MESSAGE = `query ($id: ID!) { message(id: $id) { ${MESSAGE_FIELDS} } }`;
 const PINS = `query ($channelId: ID!) { pins(channelId: $channelId) { id } }`;
@@ -343,6 +344,40 @@ export function defineMessagesScenarios(topology: () => Topology): void {
       expect(await signedIn.json()).toEqual({
         users: [{ id: member.user.id, username: member.identity.username }],
       });
+    });
+
+    it("a ban with a delete window removes the banned user's recent messages; others' stay", async () => {
+      const { owner, member, serverId, general } = await community();
+      const theirs = [
+        await send(member.accessToken, { channelId: general, content: "spam 1" }),
+        await send(member.accessToken, { channelId: general, content: "spam 2" }),
+      ];
+      const mine = await send(owner.accessToken, { channelId: general, content: "stays" });
+      dataOf(
+        await graphql(
+          url(),
+          BAN,
+          { input: { serverId, userId: member.user.id, deleteMessageSeconds: 3600 } },
+          owner.accessToken,
+        ),
+      );
+      const history = async () =>
+        dataOf(
+          await graphql<{ messages: { messages: Array<{ id: string }> } }>(
+            url(),
+            HISTORY,
+            { channelId: general },
+            owner.accessToken,
+          ),
+        ).messages.messages.map((m) => m.id);
+      const deadline = Date.now() + 15_000;
+      while ((await history()).length > 1 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(await history()).toEqual([mine.id]);
+      for (const gone of theirs) {
+        expect(codeOf(await graphql(url(), MESSAGE, { id: gone.id }, owner.accessToken))).toBe("NOT_FOUND");
+      }
     });
   });
 }

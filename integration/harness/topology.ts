@@ -15,7 +15,7 @@ export interface Topology {
   readonly gatewayUrl: string;
   /** A second gateway node on the same bus (split); the same as `gatewayUrl` where there is one node. */
   readonly secondGatewayUrl: string;
-  /** Every process, by name (`beep`, or `users`, `servers` and `gateway`). */
+  /** Every process, by name (`beep`, or `users`, `servers`, `messages`, `gateway` and `gateway2`). */
   readonly processes: Map<string, BeepProcess>;
   /** The private LDAP directory users signs in against, and the bind mode this topology uses. */
   readonly ldap: { slapd: Slapd; mode: "template" | "search" };
@@ -102,7 +102,7 @@ export async function startAllInOne(): Promise<Topology> {
   };
 }
 
-/** `users`, `servers` and `gateway` as separate processes over gRPC + NATS + the machine's PostgreSQL. */
+/** `users`, `servers`, `messages` and `gateway` as separate processes over gRPC + NATS + the machine's PostgreSQL. */
 export async function startSplit(): Promise<Topology> {
   const database: TestDatabase = await createTestDatabase();
   const prefix = `it${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
@@ -143,15 +143,24 @@ export async function startSplit(): Promise<Topology> {
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort}`,
     BEEP_RPC_INTERNAL_TOKEN: SPLIT_INTERNAL_TOKEN,
   });
+  const messagesPort = await freePort();
+  // Messages asks servers for permissions (internal token) and users for JWKS and usernames.
+  const messages = new BeepProcess("messages", messagesPort, ["--target=messages"], {
+    ...common,
+    BEEP_DATABASE_URL: database.url,
+    BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort},servers=http://127.0.0.1:${serversPort}`,
+    BEEP_RPC_INTERNAL_TOKEN: SPLIT_INTERNAL_TOKEN,
+  });
   const gatewayEnv = {
     ...common,
-    BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort},servers=http://127.0.0.1:${serversPort}`,
+    BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort},servers=http://127.0.0.1:${serversPort},messages=http://127.0.0.1:${messagesPort}`,
   };
   const gateway = new BeepProcess("gateway", gatewayPort, ["--target=gateway"], gatewayEnv);
   // A second gateway node: the real-time stream must behave as one across nodes.
   const gateway2 = new BeepProcess("gateway2", await freePort(), ["--target=gateway"], gatewayEnv);
   await users.start();
   await servers.start();
+  await messages.start();
   await Promise.all([gateway.start(), gateway2.start()]);
   return {
     kind: "split",
@@ -160,6 +169,7 @@ export async function startSplit(): Promise<Topology> {
     processes: new Map([
       ["users", users],
       ["servers", servers],
+      ["messages", messages],
       ["gateway", gateway],
       ["gateway2", gateway2],
     ]),
@@ -169,6 +179,7 @@ export async function startSplit(): Promise<Topology> {
     async stop() {
       await gateway2.stop();
       await gateway.stop();
+      await messages.stop();
       await servers.stop();
       await users.stop();
       await slapd.stop();

@@ -3,6 +3,7 @@ import { defineAccountScenarios } from "./account.scenarios.ts";
 import { defineHardeningScenarios } from "./hardening.scenarios.ts";
 import { defineIdentityScenarios } from "./identity.scenarios.ts";
 import { defineLdapScenarios } from "./ldap.scenarios.ts";
+import { defineMessagesScenarios } from "./messages.scenarios.ts";
 import { defineModerationScenarios } from "./moderation.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./one-time-codes.scenarios.ts";
 import { definePermissionsScenarios } from "./permissions.scenarios.ts";
@@ -31,4 +32,5 @@ export function defineAllTopologyScenarios(topology: () => Topology): void {
   defineModerationScenarios(topology);
   definePermissionsScenarios(topology);
   defineStreamScenarios(topology);
+  defineMessagesScenarios(topology);
 }

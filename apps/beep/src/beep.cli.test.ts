@@ -46,7 +46,7 @@ describe("beep CLI", () => {
   it("lists its targets", async () => {
     const result = await run(["--list-targets"]);
     expect(result.code).toBe(0);
-    expect(result.stdout.trim().split("\n")).toEqual(["all", "gateway", "servers", "users"]);
+    expect(result.stdout.trim().split("\n")).toEqual(["all", "gateway", "messages", "servers", "users"]);
   });
 
   it("prints every key's default, variable and doc, without secrets", async () => {
@@ -72,7 +72,9 @@ describe("beep CLI", () => {
   it("refuses an unknown target, listing the valid ones", async () => {
     const result = await run(["--target=messagez"]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('unknown target "messagez"; valid targets: all, gateway, servers, users');
+    expect(result.stderr).toContain(
+      'unknown target "messagez"; valid targets: all, gateway, messages, servers, users',
+    );
   });
 
   it("refuses a memory bus when services are split across processes", async () => {

@@ -1,6 +1,7 @@
 import type { BeepConfig } from "@beep/config";
 import { gatewayModule } from "@beep/gateway";
 import type { ModuleDefinition } from "@beep/kernel";
+import { MESSAGES_SCHEMA, messagesMigrations, messagesModule } from "@beep/messages";
 import type { HttpListener } from "@beep/rpc";
 import { SERVERS_SCHEMA, serversMigrations, serversModule } from "@beep/servers";
 import { USERS_SCHEMA, usersMigrations, usersModule } from "@beep/users";
@@ -15,7 +16,7 @@ import {
 } from "./modules/infrastructure.modules.ts";
 
 /** Every target a user can name with --target (besides `all`). */
-export const SERVICE_TARGETS = ["users", "servers", "gateway"] as const;
+export const SERVICE_TARGETS = ["users", "servers", "messages", "gateway"] as const;
 
 /**
  * The whole system's module graph, in one place (Loki's `loki.go`). Each
@@ -37,6 +38,7 @@ export function createModuleGraph(
     blobModule(config),
     usersModule,
     serversModule,
+    messagesModule,
     gatewayModule,
   ] as ModuleDefinition[];
 }
@@ -45,4 +47,5 @@ export function createModuleGraph(
 export const SERVICE_MIGRATIONS = [
   { schema: USERS_SCHEMA, migrations: usersMigrations },
   { schema: SERVERS_SCHEMA, migrations: serversMigrations },
+  { schema: MESSAGES_SCHEMA, migrations: messagesMigrations },
 ] as const;

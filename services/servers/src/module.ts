@@ -8,6 +8,8 @@ import { UsersService } from "@beep/proto/gen/beep/users/v1/users_pb.ts";
 import type { RpcRuntime } from "@beep/rpc";
 import type { JSONWebKeySet } from "jose";
 import { CallerAuthenticator } from "./caller-authenticator.ts";
+import { ChannelDirectoryServiceDesc, channelDirectoryRoutes } from "./channel-directory.routes.ts";
+import { ChannelDirectoryService } from "./channel-directory.service.ts";
 import { ChannelsService } from "./channels.service.ts";
 import { InternalCallerGuard } from "./internal-caller.ts";
 import { serversMigrations } from "./migrations/index.ts";
@@ -63,6 +65,13 @@ export const serversModule = defineModule({
       permissionsRoutes(
         new PermissionsService(permissionCache),
         callers,
+        new InternalCallerGuard(config.rpc.internalToken),
+      ),
+    );
+    registry.service(
+      ChannelDirectoryServiceDesc,
+      channelDirectoryRoutes(
+        new ChannelDirectoryService({ db, cache: permissionCache }),
         new InternalCallerGuard(config.rpc.internalToken),
       ),
     );

@@ -36,6 +36,7 @@ import { TokenIssuer } from "./token-issuer.ts";
 import { TwoFactorRepository } from "./two-factor.repository.ts";
 import { TwoFactorServiceDesc, twoFactorRoutes } from "./two-factor.routes.ts";
 import { TwoFactorService } from "./two-factor.service.ts";
+import { UserDirectoryServiceDesc, userDirectoryRoutes } from "./user-directory.routes.ts";
 import { UsersServiceDesc, usersRoutes } from "./users.routes.ts";
 import { USERS_SCHEMA } from "./users.schema-name.ts";
 import { UsersService } from "./users.service.ts";
@@ -102,6 +103,7 @@ export const usersModule = defineModule({
       secondFactor: twoFactor,
     });
     registry.service(UsersServiceDesc, usersRoutes(service, callers));
+    registry.service(UserDirectoryServiceDesc, userDirectoryRoutes(db, callers));
     const ldap = config.auth.ldap;
     registry.service(
       LdapServiceDesc,

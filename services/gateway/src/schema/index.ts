@@ -3,6 +3,7 @@ import { baseSchema } from "./base.schema.ts";
 import { eventsSchema } from "./events.schema.ts";
 import { identitySchema } from "./identity.schema.ts";
 import { ldapSchema } from "./ldap.schema.ts";
+import { messagesSchema } from "./messages.schema.ts";
 import { moderationSchema } from "./moderation.schema.ts";
 import { oneTimeCodesSchema } from "./one-time-codes.schema.ts";
 import { permissionsSchema } from "./permissions.schema.ts";
@@ -28,4 +29,5 @@ export const schemaModules: readonly SchemaModule[] = [
   moderationSchema,
   permissionsSchema,
   eventsSchema,
+  messagesSchema,
 ];

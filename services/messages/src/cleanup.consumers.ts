@@ -1,0 +1,76 @@
+import { type Bus, type BusEvent, type BusSubscription, processOnce, writeOutbox } from "@beep/bus";
+import type { Logger } from "@beep/observability";
+import type { Kysely } from "kysely";
+import type { MessagesRepository } from "./messages.repository.ts";
+import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
+import type { MessagesTables } from "./messages.tables.ts";
+
+/** The durable group (and inbox consumer name) of the cleanup consumer. */
+export const CLEANUP_GROUP = "messages-cleanup";
+const PATTERNS = ["server.deleted", "channel.deleted", "member.banned"];
+
+interface CleanupPayload {
+  serverId?: unknown;
+  channelId?: unknown;
+  deletedChannelIds?: unknown;
+  userId?: unknown;
+  deleteMessagesSince?: unknown;
+}
+
+const ids = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+
+/**
+ * Applies one servers event to messages, exactly once (inbox): a deleted server or channel loses its
+ * messages; a ban with a delete window (`deleteMessagesSince`, set by ModerationService) removes the
+ * user's messages in the server since then and emits `messages.purged` with their ids.
+ */
+export async function applyCleanup(
+  db: Kysely<MessagesTables>,
+  repo: MessagesRepository,
+  event: BusEvent,
+): Promise<boolean> {
+  const payload = (event.payload ?? {}) as CleanupPayload;
+  const serverId = typeof payload.serverId === "string" ? payload.serverId : undefined;
+  return processOnce(db, MESSAGES_SCHEMA, CLEANUP_GROUP, event, async (trx) => {
+    if (event.type === "server.deleted" && serverId) {
+      await repo.deleteServer(trx, serverId);
+    } else if (event.type === "channel.deleted") {
+      const channels = new Set([
+        ...ids(payload.deletedChannelIds),
+        ...(typeof payload.channelId === "string" ? [payload.channelId] : []),
+      ]);
+      await repo.deleteChannels(trx, [...channels]);
+    } else if (event.type === "member.banned" && serverId && typeof payload.userId === "string") {
+      if (typeof payload.deleteMessagesSince !== "string") return;
+      const since = new Date(payload.deleteMessagesSince);
+      if (Number.isNaN(since.getTime())) return;
+      const purged = await repo.purgeAuthor(trx, serverId, payload.userId, since);
+      if (purged.length === 0) return;
+      await writeOutbox(trx, MESSAGES_SCHEMA, [
+        {
+          type: "messages.purged",
+          payload: {
+            serverId,
+            channelId: null,
+            userId: payload.userId,
+            messageIds: purged.map((row) => row.id).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)),
+          },
+        },
+      ]);
+    }
+  });
+}
+
+/** Joins the durable cleanup group; redelivered events are skipped by the inbox. */
+export function consumeCleanup(
+  bus: Bus,
+  db: Kysely<MessagesTables>,
+  repo: MessagesRepository,
+  logger: Logger,
+): Promise<BusSubscription> {
+  return bus.consume(CLEANUP_GROUP, PATTERNS, async (event) => {
+    const applied = await applyCleanup(db, repo, event);
+    logger.debug({ eventId: event.id, type: event.type, applied }, "messages cleanup");
+  });
+}

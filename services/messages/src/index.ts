@@ -1,0 +1,3 @@
+export { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
+export { messagesMigrations } from "./migrations/index.ts";
+export { messagesModule } from "./module.ts";

@@ -1,0 +1,226 @@
+import { BEEP_EPOCH_MS } from "@beep/ids";
+import { type Kysely, sql } from "kysely";
+import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
+import type { MentionSet, MessagesTables } from "./messages.tables.ts";
+
+type Db = Kysely<MessagesTables>;
+
+/** A message row as read (int8 as decimal strings). */
+export interface MessageRow {
+  id: string;
+  server_id: string;
+  channel_id: string;
+  thread_id: string | null;
+  author_id: string;
+  content: string;
+  nonce: string | null;
+  created_at: Date;
+  edited_at: Date | null;
+  reply_to_id: string | null;
+  pinned_at: Date | null;
+  pinned_by: string | null;
+  mentions: MentionSet;
+  embeds: unknown[];
+}
+
+/** A row to insert; the id is allocated by the write path under the channel lock. */
+export interface NewMessageRow {
+  id: string;
+  server_id: string;
+  channel_id: string;
+  author_id: string;
+  content: string;
+  nonce: string | null;
+  reply_to_id: string | null;
+  mentions: MentionSet;
+}
+
+// Raw SQL is not rewritten by serviceDatabase's withSchema: the table is qualified here.
+const TABLE = sql.id(MESSAGES_SCHEMA, "messages");
+
+const COLUMNS = sql.raw(
+  "id, server_id, channel_id, thread_id, author_id, content, nonce, created_at, edited_at, reply_to_id, pinned_at, pinned_by, mentions, embeds",
+);
+
+/** The lowest snowflake minted at or after `time` (ids hold ms since the Beep epoch above 22 bits). */
+export function firstIdAt(time: Date): string {
+  const ms = BigInt(Math.max(0, time.getTime() - BEEP_EPOCH_MS));
+  return (ms << 22n).toString();
+}
+
+/** SQL of the messages schema; every statement is one round trip. */
+export class MessagesRepository {
+  /**
+   * Takes the channels' write locks (transaction-scoped, in key order so two batches never deadlock). Every
+   * write that allocates ids or counts pins holds its channel's lock until commit, which is what makes
+   * per-channel id order equal commit order (see allocateIds).
+   */
+  async lockChannels(db: Db, channelIds: readonly string[]): Promise<void> {
+    const unique = [...new Set(channelIds)];
+    if (unique.length === 0) return;
+    // Why ordered by key, not by id: two channels whose hashes collide share a lock; taking keys in
+    // ascending order keeps every batch's acquisition order consistent even then.
+    await sql`
+      select pg_advisory_xact_lock(k) from (
+        select distinct hashtextextended('beep.messages.channel.' || c, 0) as k from unnest(${unique}::text[]) as t(c)
+      ) as keys order by k`.execute(db);
+  }
+
+  /** The newest id of each channel (absent when empty): one index descent per channel. */
+  async latestIds(db: Db, channelIds: readonly string[]): Promise<Map<string, bigint>> {
+    const result = await sql<{ channel_id: string; id: string | null }>`
+      select c.channel_id, (select m.id from ${TABLE} m where m.channel_id = c.channel_id order by m.id desc limit 1) as id
+      from unnest(${channelIds}::bigint[]) as c(channel_id)`.execute(db);
+    const latest = new Map<string, bigint>();
+    for (const row of result.rows) if (row.id !== null) latest.set(row.channel_id, BigInt(row.id));
+    return latest;
+  }
+
+  /** The channel of each existing message id. */
+  async channelsOf(db: Db, messageIds: readonly string[]): Promise<Map<string, string>> {
+    if (messageIds.length === 0) return new Map();
+    const rows = await db
+      .selectFrom("messages")
+      .select(["id", "channel_id"])
+      .where("id", "in", [...new Set(messageIds)])
+      .execute();
+    return new Map(rows.map((row) => [row.id, row.channel_id]));
+  }
+
+  /** One multi-row insert; rows whose (channel, author, nonce) already exists are skipped (not returned). */
+  async insertMany(db: Db, rows: readonly NewMessageRow[]): Promise<MessageRow[]> {
+    if (rows.length === 0) return [];
+    const values = sql.join(
+      rows.map(
+        (r) =>
+          sql`(${r.id}::bigint, ${r.server_id}::bigint, ${r.channel_id}::bigint, ${r.author_id}::bigint, ${r.content}, ${r.nonce}, ${r.reply_to_id}::bigint, ${JSON.stringify(r.mentions)}::jsonb)`,
+      ),
+    );
+    const result = await sql<MessageRow>`
+      insert into ${TABLE} (id, server_id, channel_id, author_id, content, nonce, reply_to_id, mentions)
+      values ${values}
+      on conflict (channel_id, author_id, nonce) where nonce is not null do nothing
+      returning ${COLUMNS}`.execute(db);
+    return result.rows;
+  }
+
+  /** Existing messages by (channel, author, nonce). */
+  async findByNonces(
+    db: Db,
+    keys: ReadonlyArray<{ channelId: string; authorId: string; nonce: string }>,
+  ): Promise<MessageRow[]> {
+    if (keys.length === 0) return [];
+    const result = await sql<MessageRow>`
+      select ${COLUMNS} from ${TABLE}
+      where (channel_id, author_id, nonce) in (${sql.join(
+        keys.map((k) => sql`(${k.channelId}::bigint, ${k.authorId}::bigint, ${k.nonce})`),
+      )})`.execute(db);
+    return result.rows;
+  }
+
+  async find(db: Db, id: string): Promise<MessageRow | undefined> {
+    const result = await sql<MessageRow>`select ${COLUMNS} from ${TABLE} where id = ${id}::bigint`.execute(
+      db,
+    );
+    return result.rows[0];
+  }
+
+  /** Locks one message row for an update in this transaction. */
+  async findForUpdate(db: Db, id: string): Promise<MessageRow | undefined> {
+    const result = await sql<MessageRow>`
+      select ${COLUMNS} from ${TABLE} where id = ${id}::bigint for update`.execute(db);
+    return result.rows[0];
+  }
+
+  async findMany(db: Db, ids: readonly string[]): Promise<MessageRow[]> {
+    if (ids.length === 0) return [];
+    const result = await sql<MessageRow>`
+      select ${COLUMNS} from ${TABLE} where id = any(${[...new Set(ids)]}::bigint[])`.execute(db);
+    return result.rows;
+  }
+
+  async updateContent(db: Db, id: string, content: string, mentions: MentionSet): Promise<MessageRow> {
+    const result = await sql<MessageRow>`
+      update ${TABLE} set content = ${content}, mentions = ${JSON.stringify(mentions)}::jsonb, edited_at = now()
+      where id = ${id}::bigint returning ${COLUMNS}`.execute(db);
+    return result.rows[0]!;
+  }
+
+  async setPinned(db: Db, id: string, by: string | null): Promise<MessageRow> {
+    const result = await sql<MessageRow>`
+      update ${TABLE}
+      set pinned_at = case when ${by}::bigint is null then null else now() end, pinned_by = ${by}::bigint
+      where id = ${id}::bigint returning ${COLUMNS}`.execute(db);
+    return result.rows[0]!;
+  }
+
+  async countPins(db: Db, channelId: string): Promise<number> {
+    const result = await sql<{ n: string }>`
+      select count(*) as n from ${TABLE} where channel_id = ${channelId}::bigint and pinned_at is not null`.execute(
+      db,
+    );
+    return Number(result.rows[0]?.n ?? 0);
+  }
+
+  async pins(db: Db, channelId: string): Promise<MessageRow[]> {
+    const result = await sql<MessageRow>`
+      select ${COLUMNS} from ${TABLE} where channel_id = ${channelId}::bigint and pinned_at is not null
+      order by pinned_at desc, id desc`.execute(db);
+    return result.rows;
+  }
+
+  async delete(db: Db, id: string): Promise<void> {
+    await sql`delete from ${TABLE} where id = ${id}::bigint`.execute(db);
+  }
+
+  /**
+   * A page of the channel's top-level messages: `id < bound` newest first ("older"), or `id > bound`
+   * oldest first ("newer"); `limit` rows at most.
+   */
+  async page(
+    db: Db,
+    channelId: string,
+    direction: "older" | "newer",
+    bound: { id: string; inclusive: boolean } | undefined,
+    limit: number,
+  ): Promise<MessageRow[]> {
+    const op = direction === "older" ? (bound?.inclusive ? "<=" : "<") : bound?.inclusive ? ">=" : ">";
+    const where = bound ? sql`and id ${sql.raw(op)} ${bound.id}::bigint` : sql``;
+    const order = sql.raw(direction === "older" ? "desc" : "asc");
+    const result = await sql<MessageRow>`
+      select ${COLUMNS} from ${TABLE}
+      where channel_id = ${channelId}::bigint and thread_id is null ${where}
+      order by id ${order} limit ${limit}`.execute(db);
+    return result.rows;
+  }
+
+  /** Deletes every message of the server (it was deleted); returns the count. */
+  async deleteServer(db: Db, serverId: string): Promise<number> {
+    const result = await sql`delete from ${TABLE} where server_id = ${serverId}::bigint`.execute(db);
+    return Number(result.numAffectedRows ?? 0n);
+  }
+
+  /** Deletes every message of the channels; returns the count. */
+  async deleteChannels(db: Db, channelIds: readonly string[]): Promise<number> {
+    if (channelIds.length === 0) return 0;
+    const result = await sql`delete from ${TABLE} where channel_id = any(${channelIds}::bigint[])`.execute(
+      db,
+    );
+    return Number(result.numAffectedRows ?? 0n);
+  }
+
+  /** Deletes the author's messages in the server sent at or after `since`; returns their ids and channels. */
+  async purgeAuthor(
+    db: Db,
+    serverId: string,
+    authorId: string,
+    since: Date,
+  ): Promise<Array<{ id: string; channel_id: string }>> {
+    const result = await sql<{ id: string; channel_id: string }>`
+      delete from ${TABLE}
+      where server_id = ${serverId}::bigint and author_id = ${authorId}::bigint
+        and id >= ${firstIdAt(since)}::bigint and created_at >= ${since}
+      returning id, channel_id`.execute(db);
+    return result.rows;
+  }
+}

@@ -1,0 +1,2 @@
+/** The PostgreSQL schema that holds this service's tables, outbox and inbox. */
+export const MESSAGES_SCHEMA = "messages";

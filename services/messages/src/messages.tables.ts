@@ -1,0 +1,36 @@
+import type { ColumnType } from "kysely";
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type NullableInt8 = ColumnType<string | null, string | null | undefined, string | null>;
+
+/** What a message mentions, resolved at send/edit time (MSG-6). */
+export interface MentionSet {
+  userIds: string[];
+  roleIds: string[];
+  channelIds: string[];
+  everyone: boolean;
+}
+
+/** `messages.messages`: one row per message. */
+export interface MessagesTable {
+  id: string;
+  server_id: string;
+  channel_id: string;
+  thread_id: NullableInt8;
+  author_id: string;
+  content: string;
+  nonce: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: Timestamp;
+  edited_at: NullableTimestamp;
+  reply_to_id: NullableInt8;
+  pinned_at: NullableTimestamp;
+  pinned_by: NullableInt8;
+  mentions: ColumnType<MentionSet, string | undefined, string>;
+  embeds: ColumnType<unknown[], string | undefined, string>;
+}
+
+/** Every table of the messages schema. */
+export interface MessagesTables {
+  messages: MessagesTable;
+}

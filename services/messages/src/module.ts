@@ -1,0 +1,99 @@
+import { createAccessTokenVerifier, RevokedSessions } from "@beep/auth";
+import { type Bus, type BusSubscription, OutboxRelay } from "@beep/bus";
+import type { BeepConfig } from "@beep/config";
+import { type DatabaseHandle, migrateSchema, serviceDatabase } from "@beep/db";
+import { defineModule } from "@beep/kernel";
+import type { ObservabilityRuntime } from "@beep/observability";
+import { UsersService } from "@beep/proto/gen/beep/users/v1/users_pb.ts";
+import type { RpcRuntime } from "@beep/rpc";
+import type { JSONWebKeySet } from "jose";
+import { CallerAuthenticator } from "./caller-authenticator.ts";
+import { ChannelAccessCache } from "./channel-access.ts";
+import { consumeCleanup } from "./cleanup.consumers.ts";
+import { MessagesRepository } from "./messages.repository.ts";
+import { MessagesServiceDesc, messagesRoutes } from "./messages.routes.ts";
+import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
+import { MessagesService } from "./messages.service.ts";
+import type { MessagesTables } from "./messages.tables.ts";
+import { messagesMigrations } from "./migrations/index.ts";
+import { SendBatcher } from "./send-batcher.ts";
+import { ServersChannelDirectory } from "./servers-channel-access.ts";
+
+/** The `messages` target: messages of text channels, their history, pins, mentions and typing. */
+export const messagesModule = defineModule({
+  name: "messages",
+  deps: ["config", "observability", "db", "bus", "rpc"],
+  target: true,
+  async init(k) {
+    const config = k.get<BeepConfig>("config");
+    const { logger: loggerFor, metrics } = k.get<ObservabilityRuntime>("observability");
+    const logger = loggerFor("messages");
+    const database = k.get<DatabaseHandle>("db");
+    const bus = k.get<Bus>("bus");
+    const { registry, clients } = k.get<RpcRuntime>("rpc");
+
+    await migrateSchema(database.db, MESSAGES_SCHEMA, messagesMigrations, logger);
+    const db = serviceDatabase<MessagesTables>(database.db, MESSAGES_SCHEMA);
+    const users = clients.client(UsersService);
+    const revokedSessions = new RevokedSessions((config.auth.accessTokenTtlSeconds + 60) * 1000);
+    const callers = new CallerAuthenticator(
+      createAccessTokenVerifier({
+        ...config.auth,
+        fetchJwks: async () => JSON.parse((await users.getJwks({})).jwksJson) as JSONWebKeySet,
+        maxAgeMs: config.auth.jwksMaxAgeSeconds * 1000,
+        refetchCooldownMs: config.auth.jwksRefetchCooldownSeconds * 1000,
+      }),
+      revokedSessions,
+    );
+    const repo = new MessagesRepository();
+    const directory = new ServersChannelDirectory(clients, config.rpc.internalToken);
+    const access = new ChannelAccessCache(directory, { maxEntries: 100_000, ttlMs: 60_000 });
+    const batcher = new SendBatcher({ db, repo });
+    const service = new MessagesService({ db, repo, access, directory, batcher, bus });
+    registry.service(MessagesServiceDesc, messagesRoutes(service, callers, clients));
+
+    const relay = new OutboxRelay({
+      db: database.db,
+      schema: MESSAGES_SCHEMA,
+      bus,
+      logger,
+      listen: database.dedicatedConnection(),
+    });
+    metrics.registerGauge(
+      "messages_outbox_lag_seconds",
+      "Age of the oldest unpublished messages event",
+      [],
+      async () => [{ labels: {}, value: await relay.lagSeconds() }],
+    );
+    // Sends per commit shows whether group commit is batching under load (sends / batches).
+    metrics.registerGauge(
+      "messages_send_commits",
+      "Send transactions committed and the sends they carried, since start",
+      ["kind"],
+      async () => [
+        { labels: { kind: "batches" }, value: batcher.stats.batches },
+        { labels: { kind: "sends" }, value: batcher.stats.sends },
+      ],
+    );
+    let revocations: BusSubscription | undefined;
+    let cleanup: BusSubscription | undefined;
+    return {
+      value: undefined,
+      start: async () => {
+        revocations = await bus.subscribe(["session.revoked"], (event) => {
+          const sessionId = (event.payload as { sessionId?: unknown } | null)?.sessionId;
+          if (typeof sessionId === "string") revokedSessions.record(sessionId);
+        });
+        await access.subscribe(bus);
+        cleanup = await consumeCleanup(bus, db, repo, logger);
+        await relay.start();
+      },
+      stop: async () => {
+        await relay.stop();
+        await cleanup?.close();
+        await revocations?.close();
+        await access.close();
+      },
+    };
+  },
+});

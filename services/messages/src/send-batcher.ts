@@ -1,0 +1,205 @@
+import { writeOutbox } from "@beep/bus";
+import { BeepError } from "@beep/errors";
+import { newId } from "@beep/ids";
+import type { Kysely, Transaction } from "kysely";
+import { messageView } from "./message-views.ts";
+import type { MessageRow, MessagesRepository, NewMessageRow } from "./messages.repository.ts";
+import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
+import type { MentionSet, MessagesTables } from "./messages.tables.ts";
+
+/** A checked send waiting for its commit. */
+export interface PendingSend {
+  serverId: string;
+  channelId: string;
+  authorId: string;
+  content: string;
+  nonce: string | null;
+  replyToId: string | null;
+  mentions: MentionSet;
+}
+
+/** The committed message, and whether this send created it (false: an earlier send had the nonce). */
+export interface SendOutcome {
+  row: MessageRow;
+  created: boolean;
+}
+
+interface Waiting {
+  send: PendingSend;
+  resolve(outcome: SendOutcome): void;
+  reject(error: unknown): void;
+}
+
+/** Batcher settings. */
+export interface SendBatcherOptions {
+  /** Sends per transaction at most. */
+  maxBatch: number;
+  /** Transactions in flight at once; further sends queue and go in the next batch. */
+  maxInFlight: number;
+}
+
+/**
+ * The write path of sends: group commit. Sends arriving while earlier batches are committing queue up
+ * and go together in the next transaction: one channel-lock statement, one "latest id" read, one
+ * multi-row INSERT and one outbox INSERT, one commit (one WAL flush) for the whole batch. A lone send
+ * goes at once (next turn of the event loop), so batching adds no latency when idle. Nothing is
+ * acknowledged before its transaction has committed.
+ *
+ * Ordering: ids are allocated inside the transaction after the channel's advisory lock is taken, and
+ * each is above both a fresh snowflake and the channel's newest committed id; the lock is held until
+ * commit. So within a channel, id order = commit order = order of `message.created` events, on any
+ * number of processes and whatever their clocks, and a reader who has seen id X has every smaller id
+ * of the channel already committed (an `after` cursor never skips a late commit).
+ */
+export class SendBatcher {
+  private readonly queue: Waiting[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+  /** Transactions committed, and sends they carried (tests and metrics). */
+  readonly stats = { batches: 0, sends: 0 };
+
+  constructor(
+    private readonly deps: { db: Kysely<MessagesTables>; repo: MessagesRepository },
+    private readonly options: SendBatcherOptions = { maxBatch: 256, maxInFlight: 2 },
+  ) {}
+
+  /** Resolves once the message is committed (or found by its nonce). */
+  send(send: PendingSend): Promise<SendOutcome> {
+    return new Promise<SendOutcome>((resolve, reject) => {
+      this.queue.push({ send, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.options.maxInFlight || this.queue.length === 0) return;
+    this.scheduled = true;
+    // Why setImmediate: sends made in the same turn (a burst of requests) join one batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.inFlight >= this.options.maxInFlight || this.queue.length === 0) return;
+      const batch = this.queue.splice(0, this.options.maxBatch);
+      this.inFlight += 1;
+      void this.commit(batch).finally(() => {
+        this.inFlight -= 1;
+        this.schedule();
+      });
+      this.schedule();
+    });
+  }
+
+  private async commit(batch: Waiting[]): Promise<void> {
+    try {
+      const outcomes = await this.deps.db.transaction().execute((trx) => this.write(trx, batch));
+      this.stats.batches += 1;
+      this.stats.sends += batch.length;
+      batch.forEach((waiting, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome instanceof Error) waiting.reject(outcome);
+        else waiting.resolve(outcome);
+      });
+    } catch (error) {
+      for (const waiting of batch) waiting.reject(error);
+    }
+  }
+
+  /** One transaction for the whole batch; per item an outcome or the error refusing it. */
+  private async write(
+    trx: Transaction<MessagesTables>,
+    batch: Waiting[],
+  ): Promise<Array<SendOutcome | Error>> {
+    const { repo } = this.deps;
+    const outcomes: Array<SendOutcome | Error | undefined> = new Array(batch.length);
+    // Same (channel, author, nonce) twice in one batch: the later ones share the first one's message.
+    const leaders = new Map<string, number>();
+    const followers = new Map<number, number>();
+    batch.forEach(({ send }, i) => {
+      if (send.nonce === null) return;
+      const key = `${send.channelId}:${send.authorId}:${send.nonce}`;
+      const leader = leaders.get(key);
+      if (leader === undefined) leaders.set(key, i);
+      else followers.set(i, leader);
+    });
+    const writers = batch.map((_, i) => i).filter((i) => !followers.has(i));
+
+    await repo.lockChannels(
+      trx,
+      writers.map((i) => batch[i]!.send.channelId),
+    );
+    const replyIds = writers.flatMap((i) => batch[i]!.send.replyToId ?? []);
+    const replyChannels = await repo.channelsOf(trx, replyIds);
+    const accepted: number[] = [];
+    for (const i of writers) {
+      const { replyToId, channelId } = batch[i]!.send;
+      if (replyToId !== null && replyChannels.get(replyToId) !== channelId) {
+        outcomes[i] = new BeepError("BAD_USER_INPUT", "Reply to a message of this channel", {
+          field: "replyToId",
+        });
+      } else {
+        accepted.push(i);
+      }
+    }
+
+    const latest = await repo.latestIds(trx, [...new Set(accepted.map((i) => batch[i]!.send.channelId))]);
+    const rows: NewMessageRow[] = accepted.map((i) => {
+      const send = batch[i]!.send;
+      const fresh = BigInt(newId());
+      const floor = (latest.get(send.channelId) ?? 0n) + 1n;
+      const id = fresh > floor ? fresh : floor;
+      latest.set(send.channelId, id);
+      return {
+        id: id.toString(),
+        server_id: send.serverId,
+        channel_id: send.channelId,
+        author_id: send.authorId,
+        content: send.content,
+        nonce: send.nonce,
+        reply_to_id: send.replyToId,
+        mentions: send.mentions,
+      };
+    });
+    const inserted = await repo.insertMany(trx, rows);
+    const byId = new Map(inserted.map((row) => [row.id, row]));
+    const duplicates: number[] = [];
+    accepted.forEach((i, k) => {
+      const row = byId.get(rows[k]!.id);
+      if (row) outcomes[i] = { row, created: true };
+      else duplicates.push(i);
+    });
+    if (duplicates.length > 0) {
+      const existing = await repo.findByNonces(
+        trx,
+        duplicates.map((i) => {
+          const s = batch[i]!.send;
+          return { channelId: s.channelId, authorId: s.authorId, nonce: s.nonce ?? "" };
+        }),
+      );
+      const byKey = new Map(existing.map((r) => [`${r.channel_id}:${r.author_id}:${r.nonce}`, r]));
+      for (const i of duplicates) {
+        const s = batch[i]!.send;
+        const row = byKey.get(`${s.channelId}:${s.authorId}:${s.nonce}`);
+        outcomes[i] = row
+          ? { row, created: false }
+          : new BeepError("CONFLICT", "The message with this nonce is being written; retry", {
+              field: "nonce",
+            });
+      }
+    }
+    for (const [i, leader] of followers) {
+      const outcome = outcomes[leader];
+      outcomes[i] =
+        outcome instanceof Error || outcome === undefined ? outcome : { ...outcome, created: false };
+    }
+
+    const created = inserted.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    await writeOutbox(
+      trx,
+      MESSAGES_SCHEMA,
+      created.map((row) => ({
+        type: "message.created",
+        payload: { serverId: row.server_id, channelId: row.channel_id, message: messageView(row) },
+      })),
+    );
+    return outcomes.map((o) => o ?? new Error("send was not processed"));
+  }
+}

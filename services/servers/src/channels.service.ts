@@ -10,6 +10,7 @@ import {
   notFound,
   Permission,
   parseBits,
+  requireAbove,
   requireBits,
   requireGrantable,
   type ServerAccess,
@@ -190,6 +191,7 @@ export class ChannelsService {
     return this.inChannel(caller, channelId, async (trx, { access, overwrites, permissions }) => {
       requireBits(permissions, Permission.MANAGE_ROLES, "edit channel permissions");
       await this.requireTarget(trx, access, targetType, input.targetId);
+      await this.requireOutranks(trx, access, targetType, input.targetId);
       const before = overwrites.find(
         (o) => o.channel_id === channelId && o.target_type === targetType && o.target_id === input.targetId,
       );
@@ -228,6 +230,7 @@ export class ChannelsService {
         (o) => o.channel_id === channelId && o.target_type === targetType && o.target_id === input.targetId,
       );
       if (!before) throw new BeepError("NOT_FOUND", "No such overwrite", { field: "targetId" });
+      await this.requireOutranks(trx, access, targetType, input.targetId);
       requireGrantable(permissions, BigInt(before.allow) | BigInt(before.deny), 0n);
       await this.deps.repo.deleteOverwrite(trx, channelId, targetType, input.targetId);
       await emit(trx, [{ type: "channel.updated", payload: { serverId: access.server.id, channelId } }]);
@@ -307,6 +310,26 @@ export class ChannelsService {
     } else if (!isId(targetId) || !(await this.deps.repo.isMember(db, access.server.id, targetId))) {
       throw notFound("member", "targetId");
     }
+  }
+
+  /**
+   * ROLE-4: an overwrite manages its role or member, so the caller must outrank them (their own member
+   * overwrite excepted, as with their own roles). A role or member already gone ranks as @everyone.
+   */
+  private async requireOutranks(
+    db: Kysely<ServersTables>,
+    access: ServerAccess,
+    targetType: "role" | "member",
+    targetId: string,
+  ): Promise<void> {
+    if (targetType === "member" && targetId === access.userId) return;
+    let rank = 0;
+    if (targetType === "role") {
+      rank = access.roles.find((role) => role.id === targetId)?.position ?? 0;
+    } else if (isId(targetId) && (await this.deps.repo.isMember(db, access.server.id, targetId))) {
+      rank = await this.deps.access.highestOf(db, access, targetId);
+    }
+    requireAbove(access, rank, "edit overwrites of roles and members");
   }
 
   private async view(db: Kysely<ServersTables>, serverId: string, channelId: string): Promise<ChannelView> {

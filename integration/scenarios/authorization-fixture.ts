@@ -6,7 +6,11 @@ export type User = Awaited<ReturnType<typeof signedInUser>>;
 
 /** Discord's bit numbers of the permissions the fixture hands out. */
 export const P = {
+  KICK_MEMBERS: 1n << 1n,
+  BAN_MEMBERS: 1n << 2n,
   ADMINISTRATOR: 1n << 3n,
+  MANAGE_ROLES: 1n << 28n,
+  MODERATE_MEMBERS: 1n << 40n,
   VIEW_CHANNEL: 1n << 10n,
   SEND_MESSAGES: 1n << 11n,
   EMBED_LINKS: 1n << 14n,
@@ -50,6 +54,8 @@ export interface AuthorizationFixture {
   target: User;
   /** Banned by the owner. */
   banned: User;
+  /** A moderator (MANAGE_ROLES, KICK, BAN, MODERATE_MEMBERS) whose role ranks below crew (ROLE-4). */
+  junior: User;
   /** Signed in, never a member. */
   stranger: User;
   /** Owns `rivalServerId`, a server of their own, and names this server's objects through it. */
@@ -90,7 +96,8 @@ async function ok<T>(url: string, who: User, query: string, variables: Record<st
 
 /** Creates a private server with a user and its owner's roles, channels, invites, a ban and a timeout. */
 export async function buildAuthorizationFixture(url: string): Promise<AuthorizationFixture> {
-  const [owner, member, target, banned, stranger, rival] = await Promise.all([
+  const [owner, member, target, banned, junior, stranger, rival] = await Promise.all([
+    signedInUser(url),
     signedInUser(url),
     signedInUser(url),
     signedInUser(url),
@@ -116,6 +123,16 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
       input: { serverId, name: "crew", permissions: String(P.SEND_MESSAGES) },
     })
   ).createRole.role.id;
+  // Created after crew, so it goes in below it (a new role takes position 1).
+  const juniorRoleId = (
+    await ok<{ createRole: { role: { id: string } } }>(url, owner, CREATE_ROLE, {
+      input: {
+        serverId,
+        name: "junior mods",
+        permissions: String(P.MANAGE_ROLES | P.KICK_MEMBERS | P.BAN_MEMBERS | P.MODERATE_MEMBERS),
+      },
+    })
+  ).createRole.role.id;
   const invite = async () =>
     (
       await ok<{ createInvite: { invite: { code: string } } }>(url, owner, CREATE_INVITE, {
@@ -125,10 +142,11 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
   const inviteCode = await invite();
   const revokedCode = await invite();
   await ok(url, owner, REVOKE_INVITE, { input: { serverId, code: revokedCode } });
-  for (const user of [member, target, banned]) {
+  for (const user of [member, target, banned, junior]) {
     await ok(url, user, JOIN_BY_INVITE, { input: { code: inviteCode } });
   }
   await ok(url, owner, ASSIGN_ROLE, { input: { serverId, roleId: crewRoleId, userId: target.user.id } });
+  await ok(url, owner, ASSIGN_ROLE, { input: { serverId, roleId: juniorRoleId, userId: junior.user.id } });
   const overwrite = (channelId: string, targetType: string, targetId: string, allow: bigint, deny: bigint) =>
     ok(url, owner, SET_OVERWRITE, {
       input: { channelId, targetType, targetId, allow: String(allow), deny: String(deny) },
@@ -155,6 +173,7 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
     member,
     target,
     banned,
+    junior,
     stranger,
     rival,
     serverId,

@@ -20,9 +20,11 @@ type Code = "NOT_FOUND" | "FORBIDDEN";
 /**
  * Who tries, besides the stranger: `member` is a plain member (@everyone only) of the private server;
  * `rival` owns a server of their own and names this server's objects through it (an id from elsewhere
- * must be NOT_FOUND, never acted on); `banned` was banned from the server by its owner.
+ * must be NOT_FOUND, never acted on); `banned` was banned from the server by its owner; `junior` holds
+ * MANAGE_ROLES, KICK, BAN and MODERATE_MEMBERS in a role below crew, so anything aimed at crew or at its
+ * holder (target), or reserved to the owner, is FORBIDDEN to them (ROLE-4).
  */
-type Actor = "member" | "rival" | "banned";
+type Actor = "member" | "rival" | "banned" | "junior";
 
 interface Refusal {
   actor: Actor;
@@ -135,6 +137,17 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
       deny: String(P.VIEW_CHANNEL),
     }),
     refusals: [
+      {
+        actor: "junior",
+        code: "FORBIDDEN",
+        variables: (f) => ({
+          serverId: f.serverId,
+          channelId: f.generalId,
+          targetType: "ROLE",
+          targetId: f.crewRoleId,
+          deny: String(P.SEND_MESSAGES),
+        }),
+      },
       { actor: "member", code: "FORBIDDEN" },
       {
         actor: "member",
@@ -173,19 +186,26 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     field: "updateServer",
     document: `mutation ($input: UpdateServerInput!) { updateServer(input: $input) { server { id } } }`,
     variables: input((f) => ({ serverId: f.serverId, name: "Hijacked", public: true })),
-    refusals: [{ actor: "member", code: "FORBIDDEN" }],
+    refusals: [
+      { actor: "junior", code: "FORBIDDEN" },
+      { actor: "member", code: "FORBIDDEN" },
+    ],
   },
   {
     field: "deleteServer",
     document: `mutation ($input: ServerIdInput!) { deleteServer(input: $input) { serverId } }`,
     variables: input(inServer),
-    refusals: [{ actor: "member", code: "FORBIDDEN" }],
+    refusals: [
+      { actor: "junior", code: "FORBIDDEN" },
+      { actor: "member", code: "FORBIDDEN" },
+    ],
   },
   {
     field: "transferServerOwnership",
     document: `mutation ($input: TransferServerOwnershipInput!) { transferServerOwnership(input: $input) { server { id } } }`,
     variables: input((f) => ({ serverId: f.serverId, userId: f.member.user.id })),
     refusals: [
+      { actor: "junior", code: "FORBIDDEN" },
       { actor: "member", code: "FORBIDDEN" },
       {
         actor: "rival",
@@ -212,6 +232,7 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     document: `mutation ($input: KickMemberInput!) { kickMember(input: $input) { userId } }`,
     variables: input((f) => ({ serverId: f.serverId, userId: f.target.user.id })),
     refusals: [
+      { actor: "junior", code: "FORBIDDEN" },
       { actor: "member", code: "FORBIDDEN" },
       {
         actor: "rival",
@@ -299,6 +320,36 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
       deny: String(P.VIEW_CHANNEL),
     })),
     refusals: [
+      {
+        actor: "junior",
+        code: "FORBIDDEN",
+        variables: input((f) => ({
+          channelId: f.generalId,
+          targetType: "ROLE",
+          targetId: f.crewRoleId,
+          deny: String(P.SEND_MESSAGES),
+        })),
+      },
+      {
+        actor: "junior",
+        code: "FORBIDDEN",
+        variables: input((f) => ({
+          channelId: f.generalId,
+          targetType: "MEMBER",
+          targetId: f.target.user.id,
+          deny: String(P.SEND_MESSAGES),
+        })),
+      },
+      {
+        actor: "junior",
+        code: "FORBIDDEN",
+        variables: input((f) => ({
+          channelId: f.generalId,
+          targetType: "MEMBER",
+          targetId: f.owner.user.id,
+          deny: String(P.SEND_MESSAGES),
+        })),
+      },
       { actor: "member", code: "FORBIDDEN" },
       {
         actor: "member",
@@ -335,6 +386,7 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     document: `mutation ($input: DeleteChannelOverwriteInput!) { deleteChannelOverwrite(input: $input) { channel { id } } }`,
     variables: input((f) => ({ channelId: f.generalId, targetType: "ROLE", targetId: f.crewRoleId })),
     refusals: [
+      { actor: "junior", code: "FORBIDDEN" },
       { actor: "member", code: "FORBIDDEN" },
       {
         actor: "member",
@@ -359,6 +411,7 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
       permissions: String(P.ADMINISTRATOR),
     })),
     refusals: [
+      { actor: "junior", code: "FORBIDDEN" },
       { actor: "member", code: "FORBIDDEN" },
       {
         actor: "rival",
@@ -372,6 +425,7 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     document: `mutation ($input: DeleteRoleInput!) { deleteRole(input: $input) { roleId } }`,
     variables: input((f) => ({ serverId: f.serverId, roleId: f.crewRoleId })),
     refusals: [
+      { actor: "junior", code: "FORBIDDEN" },
       { actor: "member", code: "FORBIDDEN" },
       {
         actor: "rival",
@@ -385,6 +439,7 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     document: `mutation ($input: MemberRoleInput!) { assignRole(input: $input) { member { userId } } }`,
     variables: input((f) => ({ serverId: f.serverId, roleId: f.crewRoleId, userId: f.member.user.id })),
     refusals: [
+      { actor: "junior", code: "FORBIDDEN" },
       { actor: "member", code: "FORBIDDEN" },
       {
         actor: "rival",
@@ -411,6 +466,7 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     document: `mutation ($input: MemberRoleInput!) { removeRole(input: $input) { member { userId } } }`,
     variables: input((f) => ({ serverId: f.serverId, roleId: f.crewRoleId, userId: f.target.user.id })),
     refusals: [
+      { actor: "junior", code: "FORBIDDEN" },
       { actor: "member", code: "FORBIDDEN" },
       {
         actor: "rival",
@@ -429,7 +485,10 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     document: `mutation ($input: BanMemberInput!) { banMember(input: $input) { ban { userId } } }`,
     variables: input((f) => ({ serverId: f.serverId, userId: f.target.user.id })),
     // A rival may ban anyone from their own server (non-members too), so only insiders are refused here.
-    refusals: [{ actor: "member", code: "FORBIDDEN" }],
+    refusals: [
+      { actor: "junior", code: "FORBIDDEN" },
+      { actor: "member", code: "FORBIDDEN" },
+    ],
   },
   {
     field: "unbanMember",
@@ -450,6 +509,11 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     variables: (f) => ({ input: { serverId: f.serverId, userId: f.member.user.id, until: soon() } }),
     refusals: [
       {
+        actor: "junior",
+        code: "FORBIDDEN",
+        variables: (f) => ({ input: { serverId: f.serverId, userId: f.target.user.id, until: soon() } }),
+      },
+      {
         actor: "member",
         code: "FORBIDDEN",
         variables: (f) => ({ input: { serverId: f.serverId, userId: f.target.user.id, until: soon() } }),
@@ -466,6 +530,7 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     document: `mutation ($input: ClearMemberTimeoutInput!) { clearMemberTimeout(input: $input) { userId } }`,
     variables: input((f) => ({ serverId: f.serverId, userId: f.target.user.id })),
     refusals: [
+      { actor: "junior", code: "FORBIDDEN" },
       { actor: "member", code: "FORBIDDEN" },
       {
         actor: "rival",
@@ -509,7 +574,8 @@ export function defineAuthorizationMatrixScenarios(topology: () => Topology): vo
       f = await buildAuthorizationFixture(url());
     }, 60_000);
 
-    const actor = (name: Actor): User => ({ member: f.member, rival: f.rival, banned: f.banned })[name];
+    const actor = (name: Actor): User =>
+      ({ member: f.member, rival: f.rival, banned: f.banned, junior: f.junior })[name];
 
     it("covers every Query and Mutation field of the live schema that takes an object id", async () => {
       const fields = await idTakingFields(url());

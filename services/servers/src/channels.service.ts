@@ -282,7 +282,7 @@ export class ChannelsService {
     return { access, channel, overwrites, permissions };
   }
 
-  /** A folder of the same server, or null for the top level; folders cannot nest. */
+  /** A folder of the same server that the caller can view, or null for the top level; folders cannot nest. */
   private async validParent(
     db: Kysely<ServersTables>,
     access: ServerAccess,
@@ -294,6 +294,9 @@ export class ChannelsService {
       throw new BeepError("BAD_USER_INPUT", "Folders cannot be nested", { field: "parentId" });
     const parent = isId(parentId) ? await this.deps.repo.findChannel(db, parentId) : undefined;
     if (!parent || parent.server_id !== access.server.id) throw notFound("channel", "parentId");
+    // ROLE-5: a folder the caller cannot view is not there for them, so nothing goes into it.
+    const overwrites = await this.deps.repo.overwritesOfServer(db, access.server.id);
+    if (channelPermissions(access, parent, overwrites) === 0n) throw notFound("channel", "parentId");
     if (parent.type !== "folder")
       throw new BeepError("BAD_USER_INPUT", "The parent must be a folder", { field: "parentId" });
     return parent.id;

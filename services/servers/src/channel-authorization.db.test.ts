@@ -138,3 +138,55 @@ describe("channel overwrites under the hierarchy (ROLE-4)", () => {
     expect(await dryRun("member", member.userId)).toBe("OK");
   });
 });
+
+describe("folders the caller cannot see (ROLE-5)", () => {
+  it("are NOT_FOUND as the parent of a new or moved channel, and nothing is written", async () => {
+    const owner = user();
+    const manager = user();
+    const server = await servers.create(owner, { name: "Folders", description: "", public: true });
+    await servers.join(manager, server.id);
+    const managers = await roles.create(owner, server.id, {
+      name: "managers",
+      color: 0,
+      permissions: String(Permission.MANAGE_CHANNELS),
+    });
+    await roles.assign(owner, server.id, managers.id, manager.userId);
+    const hidden = await channels.create(owner, server.id, {
+      name: "hidden",
+      type: "folder",
+      parentId: "",
+      topic: "",
+    });
+    await channels.setOverwrite(owner, hidden.id, {
+      targetType: "role",
+      targetId: server.id,
+      allow: "",
+      deny: String(Permission.VIEW_CHANNEL),
+    });
+    const general = (await channels.list(owner, server.id)).find((c) => c.name === "general");
+
+    expect(
+      await codeOf(
+        channels.create(manager, server.id, { name: "x", type: "text", parentId: hidden.id, topic: "" }),
+      ),
+    ).toBe("NOT_FOUND");
+    expect(await codeOf(channels.update(manager, general?.id ?? "", { parentId: hidden.id }))).toBe(
+      "NOT_FOUND",
+    );
+    expect((await channels.list(owner, server.id)).map((c) => [c.name, c.parentId])).toEqual([
+      ["general", ""],
+      ["hidden", ""],
+    ]);
+
+    // Once they may view it, they may use it.
+    await channels.setOverwrite(owner, hidden.id, {
+      targetType: "role",
+      targetId: managers.id,
+      allow: String(Permission.VIEW_CHANNEL),
+      deny: "",
+    });
+    expect(await channels.update(manager, general?.id ?? "", { parentId: hidden.id })).toMatchObject({
+      parentId: hidden.id,
+    });
+  });
+});

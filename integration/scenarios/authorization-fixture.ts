@@ -9,6 +9,7 @@ export const P = {
   KICK_MEMBERS: 1n << 1n,
   BAN_MEMBERS: 1n << 2n,
   ADMINISTRATOR: 1n << 3n,
+  MANAGE_CHANNELS: 1n << 4n,
   MANAGE_ROLES: 1n << 28n,
   MODERATE_MEMBERS: 1n << 40n,
   VIEW_CHANNEL: 1n << 10n,
@@ -54,7 +55,7 @@ export interface AuthorizationFixture {
   target: User;
   /** Banned by the owner. */
   banned: User;
-  /** A moderator (MANAGE_ROLES, KICK, BAN, MODERATE_MEMBERS) whose role ranks below crew (ROLE-4). */
+  /** A moderator (MANAGE_ROLES, MANAGE_CHANNELS, KICK, BAN, MODERATE_MEMBERS) whose role ranks below crew. */
   junior: User;
   /** Signed in, never a member. */
   stranger: User;
@@ -65,7 +66,7 @@ export interface AuthorizationFixture {
   generalId: string;
   /** @everyone may not view it; crew may; target has a member overwrite. */
   secretId: string;
-  /** A folder channel. */
+  /** A folder only crew may view. */
   folderId: string;
   crewRoleId: string;
   /** A live invite of the owner's (members joined with it). */
@@ -129,7 +130,9 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
       input: {
         serverId,
         name: "junior mods",
-        permissions: String(P.MANAGE_ROLES | P.KICK_MEMBERS | P.BAN_MEMBERS | P.MODERATE_MEMBERS),
+        permissions: String(
+          P.MANAGE_ROLES | P.MANAGE_CHANNELS | P.KICK_MEMBERS | P.BAN_MEMBERS | P.MODERATE_MEMBERS,
+        ),
       },
     })
   ).createRole.role.id;
@@ -155,6 +158,8 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
   await overwrite(secretId, "ROLE", crewRoleId, P.VIEW_CHANNEL, 0n);
   await overwrite(secretId, "MEMBER", target.user.id, P.EMBED_LINKS, 0n);
   await overwrite(generalId, "ROLE", crewRoleId, P.EMBED_LINKS, 0n);
+  await overwrite(folderId, "ROLE", serverId, 0n, P.VIEW_CHANNEL);
+  await overwrite(folderId, "ROLE", crewRoleId, P.VIEW_CHANNEL, 0n);
   await ok(url, owner, BAN, { input: { serverId, userId: banned.user.id, reason: "matrix" } });
   const until = new Date(Date.now() + 3600_000).toISOString();
   await ok(url, owner, TIMEOUT, { input: { serverId, userId: target.user.id, until } });

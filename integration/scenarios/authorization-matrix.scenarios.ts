@@ -21,8 +21,9 @@ type Code = "NOT_FOUND" | "FORBIDDEN";
  * Who tries, besides the stranger: `member` is a plain member (@everyone only) of the private server;
  * `rival` owns a server of their own and names this server's objects through it (an id from elsewhere
  * must be NOT_FOUND, never acted on); `banned` was banned from the server by its owner; `junior` holds
- * MANAGE_ROLES, KICK, BAN and MODERATE_MEMBERS in a role below crew, so anything aimed at crew or at its
- * holder (target), or reserved to the owner, is FORBIDDEN to them (ROLE-4).
+ * MANAGE_ROLES, MANAGE_CHANNELS, KICK, BAN and MODERATE_MEMBERS in a role below crew, so anything aimed at
+ * crew or at its holder (target), or reserved to the owner, is FORBIDDEN to them (ROLE-4), and the folder
+ * only crew views is NOT_FOUND to them (ROLE-5).
  */
 type Actor = "member" | "rival" | "banned" | "junior";
 
@@ -36,6 +37,8 @@ interface Refusal {
 /** One operation that names an object of a server, and who must be refused it. */
 interface MatrixEntry {
   field: string;
+  /** Names the entry in the test title when a field has more than one. */
+  label?: string;
   document: string;
   /**
    * What the owner would send. Every outsider sends exactly this and gets NOT_FOUND: a stranger, and a
@@ -62,6 +65,13 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     field: "server",
     document: `query ($id: ID!) { server(id: $id) { id name } }`,
     variables: (f) => ({ id: f.serverId }),
+    refusals: [],
+  },
+  {
+    field: "server",
+    label: "server (the members-only fields of a public server)",
+    document: `query ($id: ID!) { server(id: $id) { id channels { id } roles { id } members { userId } myPermissions } }`,
+    variables: (f) => ({ id: f.rivalServerId }),
     refusals: [],
   },
   {
@@ -275,6 +285,11 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     document: `mutation ($input: CreateChannelInput!) { createChannel(input: $input) { channel { id } } }`,
     variables: input((f) => ({ serverId: f.serverId, name: "intruder" })),
     refusals: [
+      {
+        actor: "junior",
+        code: "NOT_FOUND",
+        variables: input((f) => ({ serverId: f.serverId, name: "intruder", parentId: f.folderId })),
+      },
       { actor: "member", code: "FORBIDDEN" },
       {
         actor: "rival",
@@ -288,6 +303,11 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     document: `mutation ($input: UpdateChannelInput!) { updateChannel(input: $input) { channel { id } } }`,
     variables: input((f) => ({ channelId: f.generalId, topic: "hijacked" })),
     refusals: [
+      {
+        actor: "junior",
+        code: "NOT_FOUND",
+        variables: input((f) => ({ channelId: f.generalId, parentId: f.folderId })),
+      },
       { actor: "member", code: "FORBIDDEN" },
       {
         actor: "member",
@@ -600,7 +620,7 @@ export function defineAuthorizationMatrixScenarios(topology: () => Topology): vo
 
     for (const entry of AUTHORIZATION_MATRIX) {
       const who = ["stranger", ...new Set(entry.refusals.map((refusal) => refusal.actor))].join(", ");
-      it(`${entry.field}: refused to ${who}; nothing changes`, async () => {
+      it(`${entry.label ?? entry.field}: refused to ${who}; nothing changes`, async () => {
         const before = await stateOf(f);
         const attempts: Array<{ actor: string; user: User; code: Code; variables: Variables }> = [
           { actor: "stranger", user: f.stranger, code: "NOT_FOUND", variables: entry.variables(f) },
@@ -613,10 +633,12 @@ export function defineAuthorizationMatrixScenarios(topology: () => Topology): vo
         ];
         for (const attempt of attempts) {
           const response = await asUser(url(), attempt.user, entry.document, attempt.variables);
+          // Every error of the response carries the code, and no data comes back.
+          const codes = [...new Set((response.errors ?? []).map((error) => error.extensions?.code))];
           expect(
-            { code: codeOf(response), data: response.data?.[entry.field] ?? null },
+            { codes, data: response.data?.[entry.field] ?? null },
             `${entry.field} as ${attempt.actor} with ${JSON.stringify(attempt.variables)}`,
-          ).toEqual({ code: attempt.code, data: null });
+          ).toEqual({ codes: [attempt.code], data: null });
         }
         expect(await stateOf(f)).toEqual(before);
       });
@@ -651,11 +673,11 @@ export function defineAuthorizationMatrixScenarios(topology: () => Topology): vo
         const responses = await Promise.all(
           AUTHORIZATION_MATRIX.map(async (entry) => {
             const response = await asUser(url(), admin, entry.document, entry.variables(f));
-            return [entry.field, codeOf(response) ?? response.data] as const;
+            return [entry.label ?? entry.field, codeOf(response) ?? response.data] as const;
           }),
         );
         expect(Object.fromEntries(responses)).toEqual(
-          Object.fromEntries(AUTHORIZATION_MATRIX.map((entry) => [entry.field, "NOT_FOUND"])),
+          Object.fromEntries(AUTHORIZATION_MATRIX.map((entry) => [entry.label ?? entry.field, "NOT_FOUND"])),
         );
         // The removal is the only change: the admin is gone (and banned), and it is the last audited write.
         const after = await stateOf(f);

@@ -190,3 +190,58 @@ describe("folders the caller cannot see (ROLE-5)", () => {
     });
   });
 });
+
+describe("deleting a folder (CHAN-2, ROLE-5)", () => {
+  it("is refused while it holds a channel the caller cannot manage, and deletes nothing", async () => {
+    const owner = user();
+    const manager = user();
+    const server = await servers.create(owner, { name: "Folder delete", description: "", public: true });
+    await servers.join(manager, server.id);
+    const managers = await roles.create(owner, server.id, {
+      name: "managers",
+      color: 0,
+      permissions: String(Permission.MANAGE_CHANNELS),
+    });
+    await roles.assign(owner, server.id, managers.id, manager.userId);
+    const folder = await channels.create(owner, server.id, {
+      name: "f",
+      type: "folder",
+      parentId: "",
+      topic: "",
+    });
+    const open = await channels.create(owner, server.id, {
+      name: "open",
+      type: "text",
+      parentId: folder.id,
+      topic: "",
+    });
+    const hidden = await channels.create(owner, server.id, {
+      name: "hidden",
+      type: "text",
+      parentId: folder.id,
+      topic: "",
+    });
+    await channels.setOverwrite(owner, hidden.id, {
+      targetType: "role",
+      targetId: server.id,
+      allow: "",
+      deny: String(Permission.VIEW_CHANNEL),
+    });
+    const names = async () => (await channels.list(owner, server.id)).map((c) => c.name);
+    const before = await names();
+
+    expect(await codeOf(channels.delete(manager, folder.id))).toBe("FORBIDDEN");
+    expect(await names()).toEqual(before);
+
+    // Managing every channel inside, they may.
+    await channels.setOverwrite(owner, hidden.id, {
+      targetType: "role",
+      targetId: managers.id,
+      allow: String(Permission.VIEW_CHANNEL),
+      deny: "",
+    });
+    expect((await channels.delete(manager, folder.id)).sort()).toEqual(
+      [folder.id, open.id, hidden.id].sort(),
+    );
+  });
+});

@@ -134,8 +134,21 @@ export class ChannelsService {
 
   /** Deletes a channel; a folder's channels go with it (CHAN-2). */
   async delete(caller: Caller, channelId: string): Promise<string[]> {
-    return this.inChannel(caller, channelId, async (trx, { access, permissions }) => {
+    return this.inChannel(caller, channelId, async (trx, { access, channel, overwrites, permissions }) => {
       requireBits(permissions, Permission.MANAGE_CHANNELS, "manage channels");
+      if (channel.type === "folder") {
+        // ROLE-5: the folder's channels go with it, so the caller must manage each (hidden ones included).
+        const inside = (await this.deps.repo.channels(trx, access.server.id)).filter(
+          (child) => child.parent_id === channelId,
+        );
+        for (const child of inside) {
+          requireBits(
+            channelPermissions(access, child, overwrites),
+            Permission.MANAGE_CHANNELS,
+            "delete a folder holding channels you cannot manage",
+          );
+        }
+      }
       const ids = await this.deps.repo.deleteChannel(trx, channelId);
       await recordAudit(trx, {
         serverId: access.server.id,

@@ -410,7 +410,7 @@ const typeDefs = /* GraphQL */ `
     createChannel(input: CreateChannelInput!): ChannelPayload!
     "Renames, sets the topic, reorders or moves a channel (MANAGE_CHANNELS). Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT."
     updateChannel(input: UpdateChannelInput!): ChannelPayload!
-    "Deletes a channel, and a folder's channels (MANAGE_CHANNELS). Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN."
+    "Deletes a channel, and a folder's channels (MANAGE_CHANNELS in it and in each of a folder's channels). Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN."
     deleteChannel(input: DeleteChannelInput!): DeleteChannelPayload!
     "Creates a role just above @everyone (MANAGE_ROLES). Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, LIMIT_EXCEEDED."
     createRole(input: CreateRoleInput!): RolePayload!

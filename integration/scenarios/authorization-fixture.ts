@@ -64,8 +64,10 @@ export interface AuthorizationFixture {
   serverId: string;
   /** #general: every member views it. */
   generalId: string;
-  /** @everyone may not view it; crew may; target has a member overwrite. */
+  /** In shelf; @everyone may not view it; crew may; target has a member overwrite. */
   secretId: string;
+  /** A folder every member views, holding secret. */
+  shelfId: string;
   /** A folder only crew may view. */
   folderId: string;
   crewRoleId: string;
@@ -111,13 +113,14 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
     .createServer.server;
   const serverId = created.id;
   const generalId = created.channels[0]?.id ?? "";
-  const channel = async (name: string, type: string) =>
+  const channel = async (name: string, type: string, parentId?: string) =>
     (
       await ok<{ createChannel: { channel: { id: string } } }>(url, owner, CREATE_CHANNEL, {
-        input: { serverId, name, type },
+        input: { serverId, name, type, parentId },
       })
     ).createChannel.channel.id;
-  const secretId = await channel("secret", "TEXT");
+  const shelfId = await channel("shelf", "FOLDER");
+  const secretId = await channel("secret", "TEXT", shelfId);
   const folderId = await channel("folder", "FOLDER");
   const crewRoleId = (
     await ok<{ createRole: { role: { id: string } } }>(url, owner, CREATE_ROLE, {
@@ -184,6 +187,7 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
     serverId,
     generalId,
     secretId,
+    shelfId,
     folderId,
     crewRoleId,
     inviteCode,

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { dataOf } from "../harness/graphql-client.ts";
+import { dataOf, graphql } from "../harness/graphql-client.ts";
 import type { Topology } from "../harness/topology.ts";
 import { idTakingFields } from "./authorization-coverage.ts";
 import {
@@ -15,15 +15,16 @@ import {
 import { signedInUser } from "./identity.scenarios.ts";
 
 type Variables = Record<string, unknown>;
-type Code = "NOT_FOUND" | "FORBIDDEN";
+type Code = "NOT_FOUND" | "FORBIDDEN" | "UNAUTHENTICATED";
 
 /**
  * Who tries, besides the stranger: `member` is a plain member (@everyone only) of the private server;
  * `rival` owns a server of their own and names this server's objects through it (an id from elsewhere
  * must be NOT_FOUND, never acted on); `banned` was banned from the server by its owner; `junior` holds
  * MANAGE_ROLES, MANAGE_CHANNELS, KICK, BAN and MODERATE_MEMBERS in a role below crew, so anything aimed at
- * crew or at its holder (target), or reserved to the owner, is FORBIDDEN to them (ROLE-4), and the folder
- * only crew views is NOT_FOUND to them (ROLE-5).
+ * crew or at its holder (target), or reserved to the owner, is FORBIDDEN to them (ROLE-4); the folder
+ * only crew views is NOT_FOUND to them, and the shelf holding secret, hidden from them, is theirs to
+ * delete no more than secret is (ROLE-5).
  */
 type Actor = "member" | "rival" | "banned" | "junior";
 
@@ -326,6 +327,8 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     document: `mutation ($input: DeleteChannelInput!) { deleteChannel(input: $input) { channelIds } }`,
     variables: input((f) => ({ channelId: f.generalId })),
     refusals: [
+      // The shelf holds secret, which the junior cannot view: its channels would go with it (CHAN-2).
+      { actor: "junior", code: "FORBIDDEN", variables: input((f) => ({ channelId: f.shelfId })) },
       { actor: "member", code: "FORBIDDEN" },
       { actor: "member", code: "NOT_FOUND", variables: input((f) => ({ channelId: f.secretId })) },
     ],
@@ -619,20 +622,34 @@ export function defineAuthorizationMatrixScenarios(topology: () => Topology): vo
     });
 
     for (const entry of AUTHORIZATION_MATRIX) {
-      const who = ["stranger", ...new Set(entry.refusals.map((refusal) => refusal.actor))].join(", ");
+      const who = ["anonymous", "stranger", ...new Set(entry.refusals.map((refusal) => refusal.actor))].join(
+        ", ",
+      );
       it(`${entry.label ?? entry.field}: refused to ${who}; nothing changes`, async () => {
         const before = await stateOf(f);
-        const attempts: Array<{ actor: string; user: User; code: Code; variables: Variables }> = [
-          { actor: "stranger", user: f.stranger, code: "NOT_FOUND", variables: entry.variables(f) },
+        // Without a token, nobody gets past the gateway; a stranger does not learn the ids exist.
+        const attempts: Array<{
+          actor: string;
+          token: string | undefined;
+          code: Code;
+          variables: Variables;
+        }> = [
+          { actor: "anonymous", token: undefined, code: "UNAUTHENTICATED", variables: entry.variables(f) },
+          {
+            actor: "stranger",
+            token: f.stranger.accessToken,
+            code: "NOT_FOUND",
+            variables: entry.variables(f),
+          },
           ...entry.refusals.map((refusal) => ({
             actor: refusal.actor,
-            user: actor(refusal.actor),
+            token: actor(refusal.actor).accessToken,
             code: refusal.code,
             variables: (refusal.variables ?? entry.variables)(f),
           })),
         ];
         for (const attempt of attempts) {
-          const response = await asUser(url(), attempt.user, entry.document, attempt.variables);
+          const response = await graphql(url(), entry.document, attempt.variables, attempt.token);
           // Every error of the response carries the code, and no data comes back.
           const codes = [...new Set((response.errors ?? []).map((error) => error.extensions?.code))];
           expect(

@@ -42,8 +42,8 @@ interface MatrixEntry {
   label?: string;
   document: string;
   /**
-   * What the owner would send. Every outsider sends exactly this and gets NOT_FOUND: a stranger, and a
-   * user kicked or banned a moment ago while holding ADMINISTRATOR.
+   * What the owner would send. Every outsider sends exactly this: without a token it is UNAUTHENTICATED;
+   * a stranger, and a user kicked or banned a moment ago while holding ADMINISTRATOR, get NOT_FOUND.
    */
   variables: (f: AuthorizationFixture) => Variables;
   /** Refusals of insiders and rivals, with the code the service defines for each. */

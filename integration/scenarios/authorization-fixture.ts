@@ -57,6 +57,8 @@ export interface AuthorizationFixture {
   banned: User;
   /** A moderator (MANAGE_ROLES, MANAGE_CHANNELS, KICK, BAN, MODERATE_MEMBERS) whose role ranks below crew. */
   junior: User;
+  /** Holds the junior mods' role too, and is timed out (SRV-10: only VIEW_CHANNEL, READ_MESSAGE_HISTORY left). */
+  mutedJunior: User;
   /** Signed in, never a member. */
   stranger: User;
   /** Owns `rivalServerId`, a server of their own, and names this server's objects through it. */
@@ -99,7 +101,8 @@ async function ok<T>(url: string, who: User, query: string, variables: Record<st
 
 /** Creates a private server with a user and its owner's roles, channels, invites, a ban and a timeout. */
 export async function buildAuthorizationFixture(url: string): Promise<AuthorizationFixture> {
-  const [owner, member, target, banned, junior, stranger, rival] = await Promise.all([
+  const [owner, member, target, banned, junior, mutedJunior, stranger, rival] = await Promise.all([
+    signedInUser(url),
     signedInUser(url),
     signedInUser(url),
     signedInUser(url),
@@ -148,11 +151,13 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
   const inviteCode = await invite();
   const revokedCode = await invite();
   await ok(url, owner, REVOKE_INVITE, { input: { serverId, code: revokedCode } });
-  for (const user of [member, target, banned, junior]) {
+  for (const user of [member, target, banned, junior, mutedJunior]) {
     await ok(url, user, JOIN_BY_INVITE, { input: { code: inviteCode } });
   }
   await ok(url, owner, ASSIGN_ROLE, { input: { serverId, roleId: crewRoleId, userId: target.user.id } });
-  await ok(url, owner, ASSIGN_ROLE, { input: { serverId, roleId: juniorRoleId, userId: junior.user.id } });
+  for (const user of [junior, mutedJunior]) {
+    await ok(url, owner, ASSIGN_ROLE, { input: { serverId, roleId: juniorRoleId, userId: user.user.id } });
+  }
   const overwrite = (channelId: string, targetType: string, targetId: string, allow: bigint, deny: bigint) =>
     ok(url, owner, SET_OVERWRITE, {
       input: { channelId, targetType, targetId, allow: String(allow), deny: String(deny) },
@@ -165,7 +170,9 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
   await overwrite(folderId, "ROLE", crewRoleId, P.VIEW_CHANNEL, 0n);
   await ok(url, owner, BAN, { input: { serverId, userId: banned.user.id, reason: "matrix" } });
   const until = new Date(Date.now() + 3600_000).toISOString();
-  await ok(url, owner, TIMEOUT, { input: { serverId, userId: target.user.id, until } });
+  for (const user of [target, mutedJunior]) {
+    await ok(url, owner, TIMEOUT, { input: { serverId, userId: user.user.id, until } });
+  }
 
   const rivalServer = (
     await ok<Created>(url, rival, CREATE_SERVER, { input: { name: "Rival", public: true } })
@@ -182,6 +189,7 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
     target,
     banned,
     junior,
+    mutedJunior,
     stranger,
     rival,
     serverId,

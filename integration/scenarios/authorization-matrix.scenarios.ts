@@ -24,9 +24,10 @@ type Code = "NOT_FOUND" | "FORBIDDEN" | "UNAUTHENTICATED";
  * MANAGE_ROLES, MANAGE_CHANNELS, KICK, BAN and MODERATE_MEMBERS in a role below crew, so anything aimed at
  * crew or at its holder (target), or reserved to the owner, is FORBIDDEN to them (ROLE-4); the folder
  * only crew views is NOT_FOUND to them, and the shelf holding secret, hidden from them, is theirs to
- * delete no more than secret is (ROLE-5).
+ * delete no more than secret is (ROLE-5). `muted` holds the junior's role but is timed out, so even what
+ * the junior may do to a plain member is FORBIDDEN to them (SRV-10).
  */
-type Actor = "member" | "rival" | "banned" | "junior";
+type Actor = "member" | "rival" | "banned" | "junior" | "muted";
 
 interface Refusal {
   actor: Actor;
@@ -99,7 +100,10 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     field: "bans",
     document: `query ($serverId: ID!) { bans(serverId: $serverId) { userId } }`,
     variables: inServer,
-    refusals: [{ actor: "member", code: "FORBIDDEN" }],
+    refusals: [
+      { actor: "muted", code: "FORBIDDEN", variables: (f) => ({ serverId: f.serverId }) },
+      { actor: "member", code: "FORBIDDEN" },
+    ],
   },
   {
     field: "auditLog",
@@ -113,6 +117,11 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
       explainPermissions(serverId: $serverId, channelId: $channelId, userId: $userId) { permissions } }`,
     variables: (f) => ({ serverId: f.serverId, channelId: f.secretId, userId: f.target.user.id }),
     refusals: [
+      {
+        actor: "muted",
+        code: "FORBIDDEN",
+        variables: (f) => ({ serverId: f.serverId, channelId: f.generalId, userId: f.member.user.id }),
+      },
       { actor: "member", code: "NOT_FOUND" },
       {
         actor: "member",
@@ -148,6 +157,17 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
       deny: String(P.VIEW_CHANNEL),
     }),
     refusals: [
+      {
+        actor: "muted",
+        code: "FORBIDDEN",
+        variables: (f) => ({
+          serverId: f.serverId,
+          channelId: f.generalId,
+          targetType: "MEMBER",
+          targetId: f.member.user.id,
+          deny: String(P.SEND_MESSAGES),
+        }),
+      },
       {
         actor: "junior",
         code: "FORBIDDEN",
@@ -243,6 +263,11 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     document: `mutation ($input: KickMemberInput!) { kickMember(input: $input) { userId } }`,
     variables: input((f) => ({ serverId: f.serverId, userId: f.target.user.id })),
     refusals: [
+      {
+        actor: "muted",
+        code: "FORBIDDEN",
+        variables: input((f) => ({ serverId: f.serverId, userId: f.member.user.id })),
+      },
       { actor: "junior", code: "FORBIDDEN" },
       { actor: "member", code: "FORBIDDEN" },
       {
@@ -287,6 +312,11 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     variables: input((f) => ({ serverId: f.serverId, name: "intruder" })),
     refusals: [
       {
+        actor: "muted",
+        code: "FORBIDDEN",
+        variables: input((f) => ({ serverId: f.serverId, name: "muted" })),
+      },
+      {
         actor: "junior",
         code: "NOT_FOUND",
         variables: input((f) => ({ serverId: f.serverId, name: "intruder", parentId: f.folderId })),
@@ -304,6 +334,11 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     document: `mutation ($input: UpdateChannelInput!) { updateChannel(input: $input) { channel { id } } }`,
     variables: input((f) => ({ channelId: f.generalId, topic: "hijacked" })),
     refusals: [
+      {
+        actor: "muted",
+        code: "FORBIDDEN",
+        variables: input((f) => ({ channelId: f.generalId, topic: "muted" })),
+      },
       {
         actor: "junior",
         code: "NOT_FOUND",
@@ -327,6 +362,7 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     document: `mutation ($input: DeleteChannelInput!) { deleteChannel(input: $input) { channelIds } }`,
     variables: input((f) => ({ channelId: f.generalId })),
     refusals: [
+      { actor: "muted", code: "FORBIDDEN", variables: input((f) => ({ channelId: f.generalId })) },
       // The shelf holds secret, which the junior cannot view: its channels would go with it (CHAN-2).
       { actor: "junior", code: "FORBIDDEN", variables: input((f) => ({ channelId: f.shelfId })) },
       { actor: "member", code: "FORBIDDEN" },
@@ -343,6 +379,16 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
       deny: String(P.VIEW_CHANNEL),
     })),
     refusals: [
+      {
+        actor: "muted",
+        code: "FORBIDDEN",
+        variables: input((f) => ({
+          channelId: f.generalId,
+          targetType: "MEMBER",
+          targetId: f.member.user.id,
+          deny: String(P.SEND_MESSAGES),
+        })),
+      },
       {
         actor: "junior",
         code: "FORBIDDEN",
@@ -423,7 +469,14 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     field: "createRole",
     document: `mutation ($input: CreateRoleInput!) { createRole(input: $input) { role { id } } }`,
     variables: input((f) => ({ serverId: f.serverId, name: "intruders" })),
-    refusals: [{ actor: "member", code: "FORBIDDEN" }],
+    refusals: [
+      {
+        actor: "muted",
+        code: "FORBIDDEN",
+        variables: input((f) => ({ serverId: f.serverId, name: "muted" })),
+      },
+      { actor: "member", code: "FORBIDDEN" },
+    ],
   },
   {
     field: "updateRole",
@@ -509,6 +562,11 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     variables: input((f) => ({ serverId: f.serverId, userId: f.target.user.id })),
     // A rival may ban anyone from their own server (non-members too), so only insiders are refused here.
     refusals: [
+      {
+        actor: "muted",
+        code: "FORBIDDEN",
+        variables: input((f) => ({ serverId: f.serverId, userId: f.member.user.id })),
+      },
       { actor: "junior", code: "FORBIDDEN" },
       { actor: "member", code: "FORBIDDEN" },
     ],
@@ -518,6 +576,11 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     document: `mutation ($input: UnbanMemberInput!) { unbanMember(input: $input) { userId } }`,
     variables: input((f) => ({ serverId: f.serverId, userId: f.banned.user.id })),
     refusals: [
+      {
+        actor: "muted",
+        code: "FORBIDDEN",
+        variables: input((f) => ({ serverId: f.serverId, userId: f.banned.user.id })),
+      },
       { actor: "member", code: "FORBIDDEN" },
       {
         actor: "rival",
@@ -531,6 +594,11 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     document: `mutation ($input: TimeoutMemberInput!) { timeoutMember(input: $input) { userId } }`,
     variables: (f) => ({ input: { serverId: f.serverId, userId: f.member.user.id, until: soon() } }),
     refusals: [
+      {
+        actor: "muted",
+        code: "FORBIDDEN",
+        variables: input((f) => ({ serverId: f.serverId, userId: f.member.user.id, until: soon() })),
+      },
       {
         actor: "junior",
         code: "FORBIDDEN",
@@ -598,7 +666,7 @@ export function defineAuthorizationMatrixScenarios(topology: () => Topology): vo
     }, 60_000);
 
     const actor = (name: Actor): User =>
-      ({ member: f.member, rival: f.rival, banned: f.banned, junior: f.junior })[name];
+      ({ member: f.member, rival: f.rival, banned: f.banned, junior: f.junior, muted: f.mutedJunior })[name];
 
     it("covers every Query and Mutation field of the live schema that takes an object id", async () => {
       const fields = await idTakingFields(url());

@@ -10,6 +10,7 @@ import {
   notFound,
   Permission,
   parseBits,
+  requireAbove,
   requireBits,
   requireGrantable,
   type ServerAccess,
@@ -133,8 +134,21 @@ export class ChannelsService {
 
   /** Deletes a channel; a folder's channels go with it (CHAN-2). */
   async delete(caller: Caller, channelId: string): Promise<string[]> {
-    return this.inChannel(caller, channelId, async (trx, { access, permissions }) => {
+    return this.inChannel(caller, channelId, async (trx, { access, channel, overwrites, permissions }) => {
       requireBits(permissions, Permission.MANAGE_CHANNELS, "manage channels");
+      if (channel.type === "folder") {
+        // ROLE-5: the folder's channels go with it, so the caller must manage each (hidden ones included).
+        const inside = (await this.deps.repo.channels(trx, access.server.id)).filter(
+          (child) => child.parent_id === channelId,
+        );
+        for (const child of inside) {
+          requireBits(
+            channelPermissions(access, child, overwrites),
+            Permission.MANAGE_CHANNELS,
+            "delete a folder holding channels you cannot manage",
+          );
+        }
+      }
       const ids = await this.deps.repo.deleteChannel(trx, channelId);
       await recordAudit(trx, {
         serverId: access.server.id,
@@ -190,6 +204,7 @@ export class ChannelsService {
     return this.inChannel(caller, channelId, async (trx, { access, overwrites, permissions }) => {
       requireBits(permissions, Permission.MANAGE_ROLES, "edit channel permissions");
       await this.requireTarget(trx, access, targetType, input.targetId);
+      await this.requireOutranks(trx, access, targetType, input.targetId);
       const before = overwrites.find(
         (o) => o.channel_id === channelId && o.target_type === targetType && o.target_id === input.targetId,
       );
@@ -228,6 +243,7 @@ export class ChannelsService {
         (o) => o.channel_id === channelId && o.target_type === targetType && o.target_id === input.targetId,
       );
       if (!before) throw new BeepError("NOT_FOUND", "No such overwrite", { field: "targetId" });
+      await this.requireOutranks(trx, access, targetType, input.targetId);
       requireGrantable(permissions, BigInt(before.allow) | BigInt(before.deny), 0n);
       await this.deps.repo.deleteOverwrite(trx, channelId, targetType, input.targetId);
       await emit(trx, [{ type: "channel.updated", payload: { serverId: access.server.id, channelId } }]);
@@ -279,7 +295,7 @@ export class ChannelsService {
     return { access, channel, overwrites, permissions };
   }
 
-  /** A folder of the same server, or null for the top level; folders cannot nest. */
+  /** A folder of the same server that the caller can view, or null for the top level; folders cannot nest. */
   private async validParent(
     db: Kysely<ServersTables>,
     access: ServerAccess,
@@ -291,6 +307,9 @@ export class ChannelsService {
       throw new BeepError("BAD_USER_INPUT", "Folders cannot be nested", { field: "parentId" });
     const parent = isId(parentId) ? await this.deps.repo.findChannel(db, parentId) : undefined;
     if (!parent || parent.server_id !== access.server.id) throw notFound("channel", "parentId");
+    // ROLE-5: a folder the caller cannot view is not there for them, so nothing goes into it.
+    const overwrites = await this.deps.repo.overwritesOfServer(db, access.server.id);
+    if (channelPermissions(access, parent, overwrites) === 0n) throw notFound("channel", "parentId");
     if (parent.type !== "folder")
       throw new BeepError("BAD_USER_INPUT", "The parent must be a folder", { field: "parentId" });
     return parent.id;
@@ -307,6 +326,26 @@ export class ChannelsService {
     } else if (!isId(targetId) || !(await this.deps.repo.isMember(db, access.server.id, targetId))) {
       throw notFound("member", "targetId");
     }
+  }
+
+  /**
+   * ROLE-4: an overwrite manages its role or member, so the caller must outrank them (their own member
+   * overwrite excepted, as with their own roles). A role or member already gone ranks as @everyone.
+   */
+  private async requireOutranks(
+    db: Kysely<ServersTables>,
+    access: ServerAccess,
+    targetType: "role" | "member",
+    targetId: string,
+  ): Promise<void> {
+    if (targetType === "member" && targetId === access.userId) return;
+    let rank = 0;
+    if (targetType === "role") {
+      rank = access.roles.find((role) => role.id === targetId)?.position ?? 0;
+    } else if (isId(targetId) && (await this.deps.repo.isMember(db, access.server.id, targetId))) {
+      rank = await this.deps.access.highestOf(db, access, targetId);
+    }
+    requireAbove(access, rank, "edit overwrites of roles and members");
   }
 
   private async view(db: Kysely<ServersTables>, serverId: string, channelId: string): Promise<ChannelView> {

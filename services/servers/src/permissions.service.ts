@@ -12,6 +12,7 @@ import {
   notFound,
   Permission,
   parseBits,
+  requireAbove,
   requireBits,
   type ServerAccess,
 } from "./server-access.ts";
@@ -127,6 +128,14 @@ export class PermissionsService {
         ? snapshot.roles.some((role) => role.id === input.targetId)
         : snapshot.members.has(input.targetId);
     if (!targetExists) throw notFound(targetType, "targetId");
+    // ROLE-4, as setChannelOverwrite: only an overwrite the caller may set is dry-run.
+    if (targetType === "role") {
+      const role = snapshot.roles.find((r) => r.id === input.targetId);
+      requireAbove(access, role?.position ?? 0, "edit overwrites of roles and members");
+    } else if (input.targetId !== caller.userId) {
+      const target = accessFromSnapshot(snapshot, input.targetId);
+      requireAbove(access, target?.highest ?? 0, "edit overwrites of roles and members");
+    }
 
     const isTarget = (o: OverwriteRow) =>
       o.channel_id === channel.id && o.target_type === targetType && o.target_id === input.targetId;

@@ -105,7 +105,8 @@ const typeDefs = /* GraphQL */ `
     explainPermissions(serverId: ID!, channelId: ID!, userId: ID): PermissionExplanation!
     """
     Who would gain or lose each permission if the channel overwrite of targetType/targetId were set to
-    allow/deny (nothing is written; MANAGE_ROLES in the channel; the first 1000 members are compared).
+    allow/deny (nothing is written; MANAGE_ROLES in the channel, and a target below the viewer's highest role
+    or the viewer; the first 1000 members are compared).
     Errors: NOT_FOUND, FORBIDDEN, BAD_USER_INPUT.
     """
     dryRunOverwrite(

@@ -410,7 +410,7 @@ const typeDefs = /* GraphQL */ `
     createChannel(input: CreateChannelInput!): ChannelPayload!
     "Renames, sets the topic, reorders or moves a channel (MANAGE_CHANNELS). Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT."
     updateChannel(input: UpdateChannelInput!): ChannelPayload!
-    "Deletes a channel, and a folder's channels (MANAGE_CHANNELS). Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN."
+    "Deletes a channel, and a folder's channels (MANAGE_CHANNELS in it and in each of a folder's channels). Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN."
     deleteChannel(input: DeleteChannelInput!): DeleteChannelPayload!
     "Creates a role just above @everyone (MANAGE_ROLES). Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, LIMIT_EXCEEDED."
     createRole(input: CreateRoleInput!): RolePayload!
@@ -422,9 +422,9 @@ const typeDefs = /* GraphQL */ `
     assignRole(input: MemberRoleInput!): MemberPayload!
     "Takes a role below the viewer's highest from a member (MANAGE_ROLES). Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN."
     removeRole(input: MemberRoleInput!): MemberPayload!
-    "Sets a channel's overwrite for a role or member (MANAGE_ROLES). Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT."
+    "Sets a channel's overwrite for a role or member below the viewer's highest role, or for the viewer (MANAGE_ROLES). Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT."
     setChannelOverwrite(input: SetChannelOverwriteInput!): ChannelPayload!
-    "Removes a channel's overwrite for a role or member (MANAGE_ROLES). Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN."
+    "Removes a channel's overwrite for a role or member below the viewer's highest role, or for the viewer (MANAGE_ROLES). Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN."
     deleteChannelOverwrite(input: DeleteChannelOverwriteInput!): ChannelPayload!
   }
 `;

@@ -212,6 +212,6 @@ describe("VisibilityService.visibleChannels", () => {
       "FORBIDDEN",
     );
     const ok = await routes.visibleChannels(request, context("visibility-test-token"));
-    expect(ok.users?.[0]?.servers[0]?.channelIds).toEqual([s.general]);
+    expect(ok.users?.[0]?.servers?.[0]?.channelIds).toEqual([s.general]);
   });
 });

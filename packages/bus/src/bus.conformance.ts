@@ -9,6 +9,11 @@ export type BusFactory = () => Promise<Bus>;
 export interface BusConformanceOptions {
   /** How long "nothing more arrives" checks wait; networked drivers need more. Default 300 ms. */
   quietMs?: number;
+  /**
+   * Opens a second handle on the same bus as `bus` (NATS: another connection with
+   * the same prefix, as another process would); default: `bus` itself (memory).
+   */
+  openPeer?: (bus: Bus) => Promise<Bus>;
 }
 
 /** Builds a bus event with a fresh id. */
@@ -49,6 +54,18 @@ export function describeBusConformance(
     const bus = await factory();
     open.push(bus);
     return bus;
+  };
+  const peerOf = async (bus: Bus): Promise<Bus> => {
+    const peer = options.openPeer ? await options.openPeer(bus) : bus;
+    if (peer !== bus) open.push(peer);
+    return peer;
+  };
+  const followLog = async (bus: Bus, patterns: string[] = [">"]) => {
+    const seen: { id: string; type: string; position: string }[] = [];
+    const subscription = await bus.follow(patterns, (e, position) =>
+      seen.push({ id: e.id, type: e.type, position }),
+    );
+    return { seen, subscription };
   };
 
   describe(`bus conformance: ${name}`, () => {
@@ -248,12 +265,100 @@ export function describeBusConformance(
       expect(got).toEqual([]);
     });
 
+    it("follow: positions strictly increasing and gap-free over what was published, in publish order", async () => {
+      const bus = await make();
+      const { seen, subscription } = await followLog(bus);
+      const start = Number(subscription.startPosition);
+      expect(Number.isSafeInteger(start) && start >= 0).toBe(true);
+      const sent = Array.from({ length: 30 }, (_, i) => testEvent(`log.e${i % 3}`, { i }));
+      for (const e of sent) await bus.publish(e);
+      await waitUntil(() => seen.length === sent.length, 10_000, "followed events");
+      await sleep(quietMs);
+      expect(seen.map((s) => s.id)).toEqual(sent.map((e) => e.id));
+      expect(seen.map((s) => s.position)).toEqual(sent.map((_, i) => String(start + i + 1)));
+    });
+
+    it("follow: a later follower starts after the events already in the log, and patterns filter", async () => {
+      const bus = await make();
+      const first = await followLog(bus);
+      await bus.publish(testEvent("log.before"));
+      await waitUntil(() => first.seen.length === 1, 10_000, "first follower");
+      const second = await followLog(bus, ["log.after"]);
+      expect(second.subscription.startPosition).toBe(first.seen[0]!.position);
+      await bus.publish(testEvent("log.other"));
+      const after = testEvent("log.after");
+      await bus.publish(after);
+      await waitUntil(() => second.seen.length === 1 && first.seen.length === 3, 10_000, "both followers");
+      await sleep(quietMs);
+      expect(second.seen).toEqual([{ id: after.id, type: "log.after", position: first.seen[2]!.position }]);
+      await second.subscription.close();
+      await bus.publish(testEvent("log.after"));
+      await waitUntil(() => first.seen.length === 4, 10_000, "first follower after close");
+      await sleep(quietMs);
+      expect(second.seen).toHaveLength(1);
+    });
+
+    it("follow: two followers (two processes) see the same positions for events published by both", async () => {
+      const bus = await make();
+      const peer = await peerOf(bus);
+      const a = await followLog(bus);
+      const b = await followLog(peer);
+      const sent: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const e = testEvent("shared.tick", { i });
+        sent.push(e.id);
+        await (i % 2 === 0 ? bus : peer).publish(e);
+      }
+      await waitUntil(() => a.seen.length === 20 && b.seen.length === 20, 10_000, "both followers");
+      await sleep(quietMs);
+      expect(a.seen).toEqual(b.seen);
+      expect(a.seen.map((s) => s.id)).toEqual(sent);
+      const positions = a.seen.map((s) => Number(s.position));
+      for (let i = 1; i < positions.length; i++) expect(positions[i]).toBe(positions[i - 1]! + 1);
+    });
+
+    it("ephemeral events reach subscribeEphemeral in every process, never consume/follow/subscribe, and are not stored", async () => {
+      const bus = await make();
+      const peer = await peerOf(bus);
+      const consumed: string[] = [];
+      await bus.consume("eph", [">"], async (e) => void consumed.push(e.id));
+      const followed = await followLog(bus);
+      const fanned: string[] = [];
+      await bus.subscribe([">"], (e) => void fanned.push(e.id));
+      const ephemeral: string[] = [];
+      await peer.subscribeEphemeral(["typing.*"], (e) => void ephemeral.push(e.id));
+      const typing = testEvent("typing.started", { channelId: "1" });
+      await bus.broadcast(typing);
+      await waitUntil(() => ephemeral.length === 1, 10_000, "ephemeral delivery");
+      const durable = testEvent("typing.stored");
+      await bus.publish(durable);
+      await waitUntil(
+        () => consumed.length === 1 && followed.seen.length === 1 && fanned.length === 1,
+        10_000,
+        "durable delivery",
+      );
+      await sleep(quietMs);
+      expect(ephemeral).toEqual([typing.id]);
+      expect(consumed).toEqual([durable.id]);
+      expect(fanned).toEqual([durable.id]);
+      // Not stored: the durable event takes the very next position.
+      expect(followed.seen).toEqual([
+        {
+          id: durable.id,
+          type: "typing.stored",
+          position: String(Number(followed.subscription.startPosition) + 1),
+        },
+      ]);
+    });
+
     it("rejects invalid types, patterns and groups, and use after close", async () => {
       const bus = await make();
       await expect(bus.publish(testEvent("bad.*"))).rejects.toThrow(/invalid event type/);
       await expect(bus.consume("g", ["a..b"], async () => {})).rejects.toThrow(/invalid event pattern/);
       await expect(bus.consume("no.dots", ["a"], async () => {})).rejects.toThrow(/invalid consumer group/);
       await expect(bus.subscribe([], () => {})).rejects.toThrow(/at least one/);
+      await expect(bus.follow([], () => {})).rejects.toThrow(/at least one/);
+      await expect(bus.broadcast(testEvent("bad.*"))).rejects.toThrow(/invalid event type/);
       await bus.close();
       await expect(bus.publish(testEvent("a.b"))).rejects.toThrow(/closed/);
     });

@@ -23,6 +23,18 @@ export type DurableHandler = (event: BusEvent) => Promise<void>;
 export type FanoutHandler = (event: BusEvent) => void;
 
 /**
+ * Handler for ordered log delivery (`follow`): `position` is the event's place
+ * in the log shared by every process, a decimal string (compare as numbers).
+ */
+export type FollowHandler = (event: BusEvent, position: string) => void;
+
+/** A running `follow`: every event with a position above `startPosition` is delivered, in order. */
+export interface FollowSubscription extends BusSubscription {
+  /** Position of the last event in the log when the follow started (`"0"` for an empty log). */
+  readonly startPosition: string;
+}
+
+/**
  * The event bus port.
  *
  * Type patterns are dotted with `*` matching one segment and `>` matching the
@@ -40,6 +52,12 @@ export type FanoutHandler = (event: BusEvent) => void;
  *   members of a group must pass the same patterns (the last one to start wins).
  * - `subscribe` is fan-out, at-most-once: every subscriber in every process
  *   sees events published after it subscribed; nothing is replayed.
+ * - `follow` is fan-out in log order with positions: every durable event
+ *   published after the call is delivered with its position in one gap-free,
+ *   totally ordered log shared by all processes (NATS: the JetStream stream
+ *   sequence; memory: a counter), so two followers see the same positions.
+ * - `broadcast` is ephemeral: never stored, delivered at most once to the
+ *   `subscribeEphemeral` subscribers only (never to `consume`/`follow`/`subscribe`).
  */
 export interface Bus {
   /** Publishes one event; rejects if the bus did not accept it (the caller, e.g. the outbox relay, retries). */
@@ -48,6 +66,15 @@ export interface Bus {
   consume(group: string, patterns: string[], handler: DurableHandler): Promise<BusSubscription>;
   /** Starts fan-out delivery; resolves once events published from now on will be seen. */
   subscribe(patterns: string[], handler: FanoutHandler): Promise<BusSubscription>;
+  /**
+   * Follows the log from its current end: resolves with the start position once every event
+   * published later will reach `handler`, in log order, with its position.
+   */
+  follow(patterns: string[], handler: FollowHandler): Promise<FollowSubscription>;
+  /** Sends an ephemeral event (typing indicators) to `subscribeEphemeral` subscribers; nothing is stored. */
+  broadcast(event: BusEvent): Promise<void>;
+  /** Receives ephemeral events broadcast from now on, in every process. */
+  subscribeEphemeral(patterns: string[], handler: FanoutHandler): Promise<BusSubscription>;
   /** True when the driver can be shared by several processes (memory cannot). */
   readonly distributed: boolean;
   /** Resolves when the broker answers a round trip; throws when it is unreachable (readiness). */

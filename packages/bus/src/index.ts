@@ -1,4 +1,12 @@
-export type { Bus, BusEvent, BusSubscription, DurableHandler, FanoutHandler } from "./bus.ts";
+export type {
+  Bus,
+  BusEvent,
+  BusSubscription,
+  DurableHandler,
+  FanoutHandler,
+  FollowHandler,
+  FollowSubscription,
+} from "./bus.ts";
 export { processOnce, pruneInbox } from "./inbox-process-once.ts";
 export { MemoryBus } from "./memory.bus.ts";
 export { NatsBus, type NatsBusOptions, natsStreamName, openNatsBus } from "./nats.bus.ts";

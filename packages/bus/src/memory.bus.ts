@@ -1,5 +1,13 @@
 import type { Logger } from "@beep/observability";
-import type { Bus, BusEvent, BusSubscription, DurableHandler, FanoutHandler } from "./bus.ts";
+import type {
+  Bus,
+  BusEvent,
+  BusSubscription,
+  DurableHandler,
+  FanoutHandler,
+  FollowHandler,
+  FollowSubscription,
+} from "./bus.ts";
 import {
   assertEventType,
   assertGroup,
@@ -23,6 +31,12 @@ interface Pending {
 interface Fanout {
   patterns: string[];
   handler: FanoutHandler;
+  closed: boolean;
+}
+
+interface Follower {
+  patterns: string[];
+  handler: FollowHandler;
   closed: boolean;
 }
 
@@ -115,6 +129,10 @@ export class MemoryBus implements Bus {
   readonly distributed = false;
   private readonly groups = new Map<string, MemoryGroup>();
   private readonly fanouts = new Set<Fanout>();
+  private readonly ephemeralFanouts = new Set<Fanout>();
+  private readonly followers = new Set<Follower>();
+  /** Position of the last published durable event: the log is this bus's publish order. */
+  private lastPosition = 0;
   private closed = false;
 
   constructor(private readonly logger: Logger) {}
@@ -124,25 +142,82 @@ export class MemoryBus implements Bus {
     this.assertOpen();
     assertEventType(event.type);
     const copy = clone(event);
+    const position = String(++this.lastPosition);
+    for (const follower of this.followers) {
+      if (!follower.patterns.some((p) => matchesPattern(p, copy.type))) continue;
+      // setImmediate callbacks run in the order they were queued, so followers see publish order.
+      setImmediate(() => {
+        if (follower.closed) return;
+        this.runFanoutHandler(() => follower.handler(clone(copy), position), copy);
+      });
+    }
     for (const group of this.groups.values()) {
       if (group.patterns.some((p) => matchesPattern(p, copy.type)))
         group.enqueue({ event: copy, attempt: 1 });
     }
-    for (const fanout of this.fanouts) {
+    this.fanOut(this.fanouts, copy);
+  }
+
+  /** Delivers to ephemeral subscribers only; nothing is stored or numbered. */
+  async broadcast(event: BusEvent): Promise<void> {
+    this.assertOpen();
+    assertEventType(event.type);
+    this.fanOut(this.ephemeralFanouts, clone(event));
+  }
+
+  /** Registers an ordered follower of the log from its current end. */
+  async follow(patterns: string[], handler: FollowHandler): Promise<FollowSubscription> {
+    this.assertOpen();
+    assertPatterns(patterns);
+    const follower: Follower = { patterns: [...patterns], handler, closed: false };
+    this.followers.add(follower);
+    return {
+      startPosition: String(this.lastPosition),
+      close: async () => {
+        follower.closed = true;
+        this.followers.delete(follower);
+      },
+    };
+  }
+
+  /** Registers a subscriber of ephemeral (broadcast) events. */
+  async subscribeEphemeral(patterns: string[], handler: FanoutHandler): Promise<BusSubscription> {
+    return this.addFanout(this.ephemeralFanouts, patterns, handler);
+  }
+
+  private fanOut(fanouts: Set<Fanout>, copy: BusEvent): void {
+    for (const fanout of fanouts) {
       if (!fanout.patterns.some((p) => matchesPattern(p, copy.type))) continue;
       setImmediate(() => {
         if (fanout.closed) return;
-        // Promise.resolve().then() catches both a sync throw and an async handler's rejection.
-        Promise.resolve()
-          .then(() => fanout.handler(clone(copy)))
-          .catch((err: unknown) =>
-            this.logger.error(
-              { err, eventId: copy.id, type: copy.type },
-              "bus fan-out handler failed; dropped",
-            ),
-          );
+        this.runFanoutHandler(() => fanout.handler(clone(copy)), copy);
       });
     }
+  }
+
+  private runFanoutHandler(run: () => void, event: BusEvent): void {
+    // Promise.resolve().then() catches both a sync throw and an async handler's rejection.
+    Promise.resolve()
+      .then(run)
+      .catch((err: unknown) =>
+        this.logger.error(
+          { err, eventId: event.id, type: event.type },
+          "bus fan-out handler failed; dropped",
+        ),
+      );
+  }
+
+  private addFanout(fanouts: Set<Fanout>, patterns: string[], handler: FanoutHandler): BusSubscription {
+    this.assertOpen();
+    assertPatterns(patterns);
+    const fanout: Fanout = { patterns: [...patterns], handler, closed: false };
+    fanouts.add(fanout);
+    return {
+      close: async () => {
+        fanout.closed = true;
+        fanouts.delete(fanout);
+      },
+    };
   }
 
   /** Joins (or creates) group `group`; the group keeps queueing while it has no members. */
@@ -172,16 +247,7 @@ export class MemoryBus implements Bus {
 
   /** Registers a fan-out subscriber for events published from now on. */
   async subscribe(patterns: string[], handler: FanoutHandler): Promise<BusSubscription> {
-    this.assertOpen();
-    assertPatterns(patterns);
-    const fanout: Fanout = { patterns: [...patterns], handler, closed: false };
-    this.fanouts.add(fanout);
-    return {
-      close: async () => {
-        fanout.closed = true;
-        this.fanouts.delete(fanout);
-      },
-    };
+    return this.addFanout(this.fanouts, patterns, handler);
   }
 
   /** Stops all delivery and waits for running handlers. */
@@ -193,8 +259,11 @@ export class MemoryBus implements Bus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const f of this.fanouts) f.closed = true;
+    for (const f of [...this.fanouts, ...this.ephemeralFanouts]) f.closed = true;
+    for (const f of this.followers) f.closed = true;
     this.fanouts.clear();
+    this.ephemeralFanouts.clear();
+    this.followers.clear();
     const inflight: Promise<void>[] = [];
     for (const g of this.groups.values()) {
       g.stop();

@@ -32,7 +32,18 @@ afterAll(async () => {
   await nc.close();
 });
 
-describeBusConformance("nats://", () => openNats(newPrefix()), { quietMs: 500 });
+const prefixOf = new WeakMap<Bus, string>();
+async function openNatsFresh(): Promise<Bus> {
+  const prefix = newPrefix();
+  const bus = await openNats(prefix);
+  prefixOf.set(bus, prefix);
+  return bus;
+}
+
+describeBusConformance("nats://", openNatsFresh, {
+  quietMs: 500,
+  openPeer: (bus) => openNats(prefixOf.get(bus)!, "peer"),
+});
 
 describe("nats driver", () => {
   it("is distributed and reports a bad server with context", async () => {

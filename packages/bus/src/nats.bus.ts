@@ -16,7 +16,15 @@ import {
   StorageType,
 } from "@nats-io/jetstream";
 import { connect, type Msg, type NatsConnection, nanos, type Subscription } from "@nats-io/transport-node";
-import type { Bus, BusEvent, BusSubscription, DurableHandler, FanoutHandler } from "./bus.ts";
+import type {
+  Bus,
+  BusEvent,
+  BusSubscription,
+  DurableHandler,
+  FanoutHandler,
+  FollowHandler,
+  FollowSubscription,
+} from "./bus.ts";
 import {
   assertEventType,
   assertGroup,
@@ -158,12 +166,77 @@ export class NatsBus implements Bus {
    * One core subscription per pattern; an event matching several patterns is
    * delivered only by the first matching one, so each subscriber sees it once.
    */
-  async subscribe(patterns: string[], handler: FanoutHandler): Promise<BusSubscription> {
+  subscribe(patterns: string[], handler: FanoutHandler): Promise<BusSubscription> {
+    return this.coreSubscribe(patterns, handler, (p) => this.subject(p));
+  }
+
+  /** Core NATS publish on `<prefix>.ephemeral.<type>`, outside the stream's subjects: never stored. */
+  async broadcast(event: BusEvent): Promise<void> {
+    this.assertOpen();
+    assertEventType(event.type);
+    this.nc.publish(this.ephemeralSubject(event.type), JSON.stringify(event));
+  }
+
+  /** Core subscriptions on the ephemeral subject space. */
+  subscribeEphemeral(patterns: string[], handler: FanoutHandler): Promise<BusSubscription> {
+    return this.coreSubscribe(patterns, handler, (p) => this.ephemeralSubject(p));
+  }
+
+  /**
+   * An ordered consumer (ephemeral, no acks; the client recreates it at the
+   * next sequence after a gap or a reconnect) starting right after the
+   * stream's last sequence, so the positions are JetStream stream sequences,
+   * the same for every process. nats-server 2.9 takes one filter subject
+   * only, so the whole stream is read and patterns are filtered here.
+   */
+  async follow(patterns: string[], handler: FollowHandler): Promise<FollowSubscription> {
+    this.assertOpen();
+    assertPatterns(patterns);
+    const info = await this.jsm.streams.info(this.stream);
+    const startSequence = info.state.last_seq;
+    const consumer = await this.js.consumers.get(this.stream, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: startSequence + 1,
+    });
+    const messages = await consumer.consume({ max_messages: 512 });
+    let closed = false;
+    const loop = (async () => {
+      try {
+        for await (const m of messages) {
+          if (closed) break;
+          const event = this.decode(m);
+          if (!event || !patterns.some((p) => matchesPattern(p, event.type))) continue;
+          try {
+            handler(event, String(m.seq));
+          } catch (err) {
+            this.logger.error({ err, eventId: event.id, type: event.type }, "bus follow handler failed");
+          }
+        }
+      } catch (err) {
+        if (!closed) this.logger.error({ err }, "bus follow stopped");
+      }
+    })();
+    const close = async (): Promise<void> => {
+      if (closed) return;
+      closed = true;
+      this.closers.delete(close);
+      await messages.close();
+      await loop;
+    };
+    this.closers.add(close);
+    return { startPosition: String(startSequence), close };
+  }
+
+  private async coreSubscribe(
+    patterns: string[],
+    handler: FanoutHandler,
+    subjectOf: (pattern: string) => string,
+  ): Promise<BusSubscription> {
     this.assertOpen();
     assertPatterns(patterns);
     let closed = false;
     const subs: Subscription[] = patterns.map((pattern, index) =>
-      this.nc.subscribe(this.subject(pattern), {
+      this.nc.subscribe(subjectOf(pattern), {
         callback: (err, msg) => {
           if (closed) return;
           if (err) {
@@ -324,6 +397,10 @@ export class NatsBus implements Bus {
 
   private subject(typeOrPattern: string): string {
     return `${this.prefix}.events.${typeOrPattern}`;
+  }
+
+  private ephemeralSubject(typeOrPattern: string): string {
+    return `${this.prefix}.ephemeral.${typeOrPattern}`;
   }
 
   private async watchStatus(): Promise<void> {

@@ -205,6 +205,9 @@ describe("outbox", () => {
       distributed: false,
       consume: (g, p, h) => inner.consume(g, p, h),
       subscribe: (p, h) => inner.subscribe(p, h),
+      follow: (p, h) => inner.follow(p, h),
+      broadcast: (e) => inner.broadcast(e),
+      subscribeEphemeral: (p, h) => inner.subscribeEphemeral(p, h),
       close: () => inner.close(),
       ping: () => inner.ping(),
       async publish(e) {

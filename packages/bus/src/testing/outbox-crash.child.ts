@@ -37,6 +37,9 @@ if (mode === "publish") {
     distributed: true,
     consume: (g, p, h) => real.consume(g, p, h),
     subscribe: (p, h) => real.subscribe(p, h),
+    follow: (p, h) => real.follow(p, h),
+    broadcast: (e) => real.broadcast(e),
+    subscribeEphemeral: (p, h) => real.subscribeEphemeral(p, h),
     close: () => real.close(),
     ping: () => real.ping(),
     async publish(e) {

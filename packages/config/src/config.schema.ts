@@ -348,6 +348,26 @@ export const configSchema = z.strictObject({
     maxConnectionsPerUser: positiveInt
       .default(20)
       .describe("WebSocket connections one user may hold on one gateway node."),
+    replayWindowEvents: positiveInt
+      .max(10_000_000)
+      .default(100_000)
+      .describe("Recent routed events each gateway node keeps so `events(since:)` can resume without a gap."),
+    replayWindowSeconds: positiveInt
+      .max(86_400)
+      .default(300)
+      .describe(
+        "Oldest routed event (seconds) a gateway node keeps for resume; older `since` gets ResyncRequired.",
+      ),
+    maxSocketBufferBytes: positiveInt
+      .default(4 * 1024 * 1024)
+      .describe("Unsent bytes one WebSocket may queue; beyond that it is closed with 4008 (slow consumer)."),
+    inboundMessagesPerWindow: positiveInt
+      .default(100)
+      .describe("WebSocket messages one socket may send per window; beyond that it is closed with 4029."),
+    inboundWindowSeconds: positiveInt
+      .max(3_600)
+      .default(10)
+      .describe("Length of the inbound message window of `gateway.inboundMessagesPerWindow`."),
   }),
 });
 

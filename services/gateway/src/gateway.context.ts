@@ -15,6 +15,11 @@ export interface GatewayServices {
   hub: UserEventHub;
 }
 
+/** Opens the `events` stream of one graphql-ws subscription (set by the WebSocket server only). */
+export interface StreamOpener {
+  open(userId: string, since: string | null | undefined): Promise<AsyncIterableIterator<never>>;
+}
+
 /** What every resolver receives. */
 export interface GatewayContext extends GatewayServices {
   viewer: Viewer | undefined;
@@ -22,4 +27,6 @@ export interface GatewayContext extends GatewayServices {
   ip: string;
   /** User agent, shown in the session list. */
   device: string;
+  /** Present for graphql-ws subscriptions: opens the `events` stream on the node's stream hub. */
+  stream?: StreamOpener;
 }

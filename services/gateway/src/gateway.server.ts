@@ -4,7 +4,7 @@ import { type AccessTokenVerifier, parseBearer } from "@beep/auth";
 import { BeepError } from "@beep/errors";
 import type { Logger } from "@beep/observability";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
-import { GraphQLError, type ValidationContext } from "graphql";
+import { type DocumentNode, GraphQLError, getOperationAST, type ValidationContext } from "graphql";
 import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga } from "graphql-yoga";
@@ -12,6 +12,8 @@ import { WebSocketServer } from "ws";
 import type { GatewayContext, GatewayServices, Viewer } from "./gateway.context.ts";
 import { createGatewaySchema } from "./gateway.schema.ts";
 import { createErrorMasker, extensionsFor } from "./gateway-errors.ts";
+import { type InboundRateLimit, limitInboundMessages } from "./realtime/inbound-rate-limit.ts";
+import type { StreamHub } from "./realtime/stream-hub.ts";
 import type { SessionSockets } from "./session-sockets.ts";
 
 /** GraphQL limits from the `graphql.*` configuration. */
@@ -37,6 +39,34 @@ export interface GatewayServerOptions {
   checkSession?: (accessToken: string) => Promise<void>;
   /** The client IP of a request (trusted proxies); default: the socket peer. */
   clientIp?: (req: IncomingMessage) => string;
+  /** The node's stream hub serving `events`; without it `events` is refused. */
+  streams?: StreamHub;
+  /** Inbound WebSocket message limit per socket; default: none. */
+  inboundRateLimit?: InboundRateLimit;
+}
+
+/**
+ * Subscriptions with the same key get the same payload bytes: the document,
+ * operation name and variables, minus a variable used only as `since` (each
+ * client resumes from its own seq, which does not change the selection).
+ */
+function streamGroupKey(query: string, document: DocumentNode, payload: SubscribePayload): string {
+  const variables = { ...(payload.variables ?? {}) };
+  const operation = getOperationAST(document, payload.operationName);
+  for (const selection of operation?.selectionSet.selections ?? []) {
+    if (selection.kind !== "Field" || selection.name.value !== "events") continue;
+    const since = selection.arguments?.find((argument) => argument.name.value === "since");
+    if (since?.value.kind !== "Variable") continue;
+    const name = since.value.name.value;
+    // Declared once and used once: only `since` reads it.
+    if ((query.match(new RegExp(`\\$${name}\\b`, "g")) ?? []).length === 2) delete variables[name];
+  }
+  return JSON.stringify([query, payload.operationName ?? null, variables]);
+}
+
+interface SubscribePayload {
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
 }
 
 /**
@@ -128,6 +158,12 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const inboundRateLimit = options.inboundRateLimit;
+  // Registered before graphql-ws: the limiter counts a message before it is handled.
+  if (inboundRateLimit) wss.on("connection", (socket) => limitInboundMessages(socket, inboundRateLimit));
+  const streams = options.streams;
+  // Stream payloads are executed once for many users: no viewer, so no field may depend on who reads it.
+  const streamContext: GatewayContext = { ...services, viewer: undefined, ip: "", device: "" };
   const expiryTimers = new WeakMap<object, NodeJS.Timeout>();
   useServer<Record<string, unknown>, { viewer?: Viewer }>(
     {
@@ -161,7 +197,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         if (timer) clearTimeout(timer);
         if (ctx.extra.viewer) options.sessionSockets?.remove(ctx.extra.viewer.sessionId, ctx.extra.socket);
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const { schema, execute, subscribe, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -186,6 +222,27 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
           ip: clientIp(ctx.extra.request),
           device: ctx.extra.request.headers["user-agent"] ?? "",
         };
+        if (streams && getOperationAST(document, payload.operationName)?.operation === "subscription") {
+          contextValue.stream = {
+            open: (userId, since) =>
+              streams.open({
+                subscriptionId: id,
+                userId,
+                since,
+                socket: ctx.extra.socket,
+                groupKey: streamGroupKey(payload.query, document, payload),
+                execute: (root) =>
+                  execute({
+                    schema,
+                    document,
+                    operationName: payload.operationName,
+                    variableValues: payload.variables,
+                    contextValue: streamContext,
+                    rootValue: root,
+                  }),
+              }),
+          };
+        }
         return {
           schema,
           operationName: payload.operationName,

@@ -11,6 +11,11 @@ import { clientIpResolver } from "./client-ip.ts";
 import { createForwardAuthHandler, FORWARD_AUTH_PATH } from "./forward-auth.ts";
 import { createGatewayServer } from "./gateway.server.ts";
 import { createPictureEdge, PICTURES_PATH_PREFIX } from "./profile-pictures.edge.ts";
+import type { AudienceIndex, EventRoute } from "./realtime/audience.ts";
+import { defaultEventRoutes } from "./realtime/event-routes.ts";
+import { StreamHub } from "./realtime/stream-hub.ts";
+import { streamHubMetrics } from "./realtime/stream-metrics.ts";
+import { UserOnlyAudienceIndex } from "./realtime/user-only-audience-index.ts";
 import { SessionSockets } from "./session-sockets.ts";
 import { ssoEdges } from "./sso.edges.ts";
 import { UserEventHub } from "./user-event-hub.ts";
@@ -28,6 +33,20 @@ export const gatewayModule = defineModule({
     const clients = k.get<RpcRuntime>("rpc").clients;
     const users = clients.client(UsersService);
     const hub = new UserEventHub(k.get<Bus>("bus"), logger);
+    // The real-time stream (api.md "Real-time"): who may see what, and how bus events become stream events.
+    const audienceIndex: AudienceIndex = new UserOnlyAudienceIndex();
+    const eventRoutes: readonly EventRoute[] = defaultEventRoutes;
+    const { metrics: hubMetrics, inboundRateLimited } = streamHubMetrics(metrics);
+    const streams = new StreamHub({
+      bus: k.get<Bus>("bus"),
+      audienceIndex,
+      routes: eventRoutes,
+      logger,
+      replayWindowEvents: config.gateway.replayWindowEvents,
+      replayWindowSeconds: config.gateway.replayWindowSeconds,
+      maxSocketBufferBytes: config.gateway.maxSocketBufferBytes,
+      metrics: hubMetrics,
+    });
     const verifier = createAccessTokenVerifier({
       ...config.auth,
       fetchJwks: async () => JSON.parse((await users.getJwks({})).jwksJson) as JSONWebKeySet,
@@ -49,14 +68,24 @@ export const gatewayModule = defineModule({
       limits: config.graphql,
       graphiql: config.env === "development",
       clientIp: clientIpResolver(config.http.trustedProxies),
+      streams,
+      inboundRateLimit: {
+        maxMessages: config.gateway.inboundMessagesPerWindow,
+        windowMs: config.gateway.inboundWindowSeconds * 1000,
+        onExceeded: inboundRateLimited,
+      },
     });
     metrics.registerGauge("gateway_open_streams", "Open myEvents subscriptions on this node", [], () =>
       hub.openStreams(),
+    );
+    metrics.registerGauge("gateway_event_streams_open", "Open `events` subscriptions on this node", [], () =>
+      streams.openStreams(),
     );
     return {
       value: server,
       async start() {
         await hub.start();
+        await streams.start();
         await sessionSockets.start();
         http.route(FORWARD_AUTH_PATH, createForwardAuthHandler({ verifier, checkSession, logger }));
         http.route("/graphql", (req, res) => server.handleHttp(req as never, res as never));
@@ -80,6 +109,7 @@ export const gatewayModule = defineModule({
       async stop() {
         await server.close();
         await hub.stop();
+        await streams.stop();
         await sessionSockets.stop();
       },
       // Ready only when users answers: without it no token can be verified.

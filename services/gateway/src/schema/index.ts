@@ -1,5 +1,6 @@
 import { accountSchema } from "./account.schema.ts";
 import { baseSchema } from "./base.schema.ts";
+import { eventsSchema } from "./events.schema.ts";
 import { identitySchema } from "./identity.schema.ts";
 import { ldapSchema } from "./ldap.schema.ts";
 import { moderationSchema } from "./moderation.schema.ts";
@@ -26,4 +27,5 @@ export const schemaModules: readonly SchemaModule[] = [
   serversSchema,
   moderationSchema,
   permissionsSchema,
+  eventsSchema,
 ];

@@ -1,0 +1,380 @@
+import type { Bus, BusEvent, BusSubscription, FollowSubscription } from "@beep/bus";
+import { BeepError } from "@beep/errors";
+import type { Logger } from "@beep/observability";
+import type { Audience, AudienceIndex, EventRoute, RoutedEvent } from "./audience.ts";
+import { HeldOpenIterator } from "./held-open-iterator.ts";
+import { ReplayRing, type RingEntry } from "./replay-ring.ts";
+
+/** WebSocket close code for a socket whose unsent data exceeded `gateway.maxSocketBufferBytes` (api.md). */
+export const CLOSE_SLOW_CONSUMER = 4008;
+
+/** How far (in log positions) a `since` may be ahead of this node: another node may have delivered a bit more. */
+const AHEAD_SLACK = 100_000;
+
+/** Why a stream starts with `ResyncRequired`. */
+export type ResyncReason = "WINDOW_EXCEEDED" | "UNKNOWN_POSITION";
+
+/** The root value the `events` selection is executed on: one envelope. */
+export interface StreamRoot {
+  seq: string;
+  event: { __typename: string; [field: string]: unknown };
+}
+
+/** The part of a WebSocket the hub writes to. */
+export interface StreamSocket {
+  send(data: string): void;
+  readonly bufferedAmount: number;
+  /** 1 = open (WebSocket readyState). */
+  readonly readyState: number;
+  close(code: number, reason: string): void;
+}
+
+/** One `events` subscription asking to go live. */
+export interface StreamRequest {
+  /** The graphql-ws subscription id, stitched into every frame. */
+  subscriptionId: string;
+  userId: string;
+  /** The `since` argument as sent (validated here). */
+  since: string | null | undefined;
+  socket: StreamSocket;
+  /** Subscriptions with equal keys (document, operation, variables) share one execution per event. */
+  groupKey: string;
+  /** Executes the subscription's selection on one envelope; the result is sent as the frame payload. */
+  execute(root: StreamRoot): unknown;
+}
+
+/** Counters the hub reports (Prometheus in production). */
+export interface StreamHubMetrics {
+  delivered(frames: number): void;
+  executed(): void;
+  resync(reason: ResyncReason): void;
+  slowConsumer(): void;
+}
+
+/** Options of {@link StreamHub}. */
+export interface StreamHubOptions {
+  bus: Bus;
+  audienceIndex: AudienceIndex;
+  routes: readonly EventRoute[];
+  logger: Logger;
+  /** `gateway.replayWindowEvents`. */
+  replayWindowEvents: number;
+  /** `gateway.replayWindowSeconds`. */
+  replayWindowSeconds: number;
+  /** `gateway.maxSocketBufferBytes`: a socket holding more unsent bytes is closed with {@link CLOSE_SLOW_CONSUMER}. */
+  maxSocketBufferBytes: number;
+  metrics?: StreamHubMetrics;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+interface Subscriber extends StreamRequest {
+  /** Positions at or below this were replayed, skipped or precede the subscription. */
+  after: number;
+  closed: boolean;
+  attached: boolean;
+  /** Frames waiting for an asynchronous execution, sent in order. */
+  backlog: number;
+  tail: Promise<void>;
+  iterator: HeldOpenIterator;
+}
+
+/** A frame payload; undefined when the execution failed (logged, nothing sent). */
+type Payload = string | undefined | Promise<string | undefined>;
+
+const noMetrics: StreamHubMetrics = {
+  delivered: () => {},
+  executed: () => {},
+  resync: () => {},
+  slowConsumer: () => {},
+};
+
+/** Parses `events(since:)`: a decimal log position, or nothing. Anything else is BAD_USER_INPUT. */
+export function parseSince(since: string | null | undefined): number | undefined {
+  if (since === null || since === undefined) return undefined;
+  const position = /^(0|[1-9][0-9]{0,15})$/.test(since) ? Number(since) : Number.NaN;
+  if (!Number.isSafeInteger(position)) {
+    throw new BeepError("BAD_USER_INPUT", "since must be a seq received from this stream", {
+      field: "since",
+    });
+  }
+  return position;
+}
+
+/**
+ * The per-node real-time stream: one `bus.follow(">")`, events processed
+ * strictly in log order (audience index first, then routes, then delivery),
+ * a bounded ring of recent routed events for resume, and delivery that
+ * executes each selection once per group of equal subscriptions and writes
+ * the same payload bytes to every socket of the group.
+ */
+export class StreamHub {
+  private readonly byUser = new Map<string, Set<Subscriber>>();
+  private readonly bySocket = new Map<StreamSocket, Set<Subscriber>>();
+  private readonly pending: { event: BusEvent; position: number }[] = [];
+  private readonly metrics: StreamHubMetrics;
+  private follow: FollowSubscription | undefined;
+  private ephemeral: BusSubscription | undefined;
+  private ring: ReplayRing | undefined;
+  private pumping = false;
+  private openCount = 0;
+
+  constructor(private readonly options: StreamHubOptions) {
+    this.metrics = options.metrics ?? noMetrics;
+  }
+
+  /** Follows the bus from its current end; streams can open once this resolves. */
+  async start(): Promise<void> {
+    this.follow = await this.options.bus.follow([">"], (event, position) => {
+      this.pending.push({ event, position: Number(position) });
+      if (!this.pumping) void this.pump();
+    });
+    this.ring = new ReplayRing(Number(this.follow.startPosition), {
+      maxEvents: this.options.replayWindowEvents,
+      maxAgeMs: this.options.replayWindowSeconds * 1000,
+      now: this.options.now,
+    });
+    this.ephemeral = await this.options.bus.subscribeEphemeral([">"], (event) =>
+      this.deliverEphemeral(event),
+    );
+  }
+
+  /** Stops following and ends every open stream. */
+  async stop(): Promise<void> {
+    await this.follow?.close();
+    await this.ephemeral?.close();
+    for (const subscribers of [...this.bySocket.values()])
+      for (const subscriber of subscribers) subscriber.iterator.end();
+  }
+
+  /** Open `events` streams on this node. */
+  openStreams(): number {
+    return this.openCount;
+  }
+
+  /** Position of the last event this node processed. */
+  lastPosition(): number {
+    return this.requireRing().last;
+  }
+
+  /**
+   * Attaches the user, then (synchronously, between two processed events)
+   * replays what the ring holds after `since` for them, or starts with
+   * ResyncRequired, and goes live: no gap, no duplicate. Resolves with the
+   * iterator graphql-ws holds; frames are written to the socket directly.
+   */
+  async open(request: StreamRequest): Promise<AsyncIterableIterator<never>> {
+    const since = parseSince(request.since);
+    const ring = this.requireRing();
+    const subscriber: Subscriber = {
+      ...request,
+      after: 0,
+      closed: false,
+      attached: false,
+      backlog: 0,
+      tail: Promise.resolve(),
+      iterator: new HeldOpenIterator(() => this.remove(subscriber)),
+    };
+    await this.options.audienceIndex.attach(request.userId);
+    subscriber.attached = true;
+    if (subscriber.iterator.done) {
+      // Completed (or socket closed) while attaching.
+      subscriber.closed = true;
+      this.options.audienceIndex.detach(request.userId);
+      return subscriber.iterator;
+    }
+    const last = ring.last;
+    subscriber.after = last;
+    if (since !== undefined) {
+      if (since > last) {
+        if (since - last > AHEAD_SLACK) this.resync(subscriber, "UNKNOWN_POSITION", last);
+        // Another node already delivered up to `since`: skip until this node gets there.
+        else subscriber.after = since;
+      } else if (ring.covers(since)) {
+        for (const entry of ring.after(since)) this.replay(subscriber, entry);
+      } else {
+        this.resync(subscriber, "WINDOW_EXCEEDED", last);
+      }
+    }
+    this.register(subscriber);
+    return subscriber.iterator;
+  }
+
+  private replay(subscriber: Subscriber, entry: RingEntry): void {
+    for (const routed of entry.routed) {
+      if (!this.includes(routed.audience, subscriber.userId)) continue;
+      this.deliver(subscriber, this.render(subscriber.execute, rootOf(routed, String(entry.position))));
+    }
+  }
+
+  private resync(subscriber: Subscriber, reason: ResyncReason, last: number): void {
+    this.metrics.resync(reason);
+    const root: StreamRoot = { seq: String(last), event: { __typename: "ResyncRequired", reason } };
+    this.deliver(subscriber, this.render(subscriber.execute, root));
+  }
+
+  private register(subscriber: Subscriber): void {
+    const forUser = this.byUser.get(subscriber.userId) ?? new Set();
+    forUser.add(subscriber);
+    this.byUser.set(subscriber.userId, forUser);
+    const forSocket = this.bySocket.get(subscriber.socket) ?? new Set();
+    forSocket.add(subscriber);
+    this.bySocket.set(subscriber.socket, forSocket);
+    this.openCount++;
+  }
+
+  private remove(subscriber: Subscriber): void {
+    if (subscriber.closed) return;
+    subscriber.closed = true;
+    const forUser = this.byUser.get(subscriber.userId);
+    if (forUser?.delete(subscriber)) {
+      this.openCount--;
+      if (forUser.size === 0) this.byUser.delete(subscriber.userId);
+    }
+    const forSocket = this.bySocket.get(subscriber.socket);
+    if (forSocket?.delete(subscriber) && forSocket.size === 0) this.bySocket.delete(subscriber.socket);
+    if (subscriber.attached) this.options.audienceIndex.detach(subscriber.userId);
+  }
+
+  /** Processes followed events one at a time, in log order. */
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      let next = this.pending.shift();
+      while (next) {
+        await this.process(next.event, next.position);
+        next = this.pending.shift();
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async process(event: BusEvent, position: number): Promise<void> {
+    try {
+      await this.options.audienceIndex.observe(event);
+    } catch (err) {
+      this.options.logger.error({ err, event_type: event.type, event_id: event.id }, "audience index failed");
+    }
+    const routed: RoutedEvent[] = [];
+    for (const route of this.options.routes) {
+      try {
+        routed.push(...route(event));
+      } catch (err) {
+        this.options.logger.error({ err, event_type: event.type, event_id: event.id }, "event route failed");
+      }
+    }
+    // Ring and delivery in the same synchronous step: a stream opening in between sees both or neither.
+    this.requireRing().record(position, routed);
+    for (const r of routed) this.fanOut(r, position);
+  }
+
+  private fanOut(routed: RoutedEvent, position: number, seq = String(position)): void {
+    const groups = new Map<string, Subscriber[]>();
+    const seen = new Set<string>();
+    for (const userId of this.options.audienceIndex.recipients(routed.audience)) {
+      if (seen.has(userId)) continue;
+      seen.add(userId);
+      const subscribers = this.byUser.get(userId);
+      if (!subscribers) continue;
+      for (const subscriber of subscribers) {
+        if (position <= subscriber.after) continue;
+        const group = groups.get(subscriber.groupKey);
+        if (group) group.push(subscriber);
+        else groups.set(subscriber.groupKey, [subscriber]);
+      }
+    }
+    if (groups.size === 0) return;
+    const root = rootOf(routed, seq);
+    for (const group of groups.values()) {
+      const payload = this.render(group[0]!.execute, root);
+      for (const subscriber of group) this.deliver(subscriber, payload);
+    }
+  }
+
+  /** Ephemeral events (typing) are routed and delivered at once, never stored; seq = last durable position. */
+  private deliverEphemeral(event: BusEvent): void {
+    if (!this.ring) return;
+    for (const route of this.options.routes) {
+      let routed: RoutedEvent[];
+      try {
+        routed = route(event);
+      } catch (err) {
+        this.options.logger.error({ err, event_type: event.type }, "event route failed");
+        continue;
+      }
+      for (const r of routed) this.fanOut(r, Number.MAX_SAFE_INTEGER, String(this.ring.last));
+    }
+  }
+
+  /** Executes once and serialises once; the same string (or promise of it) goes to every subscriber of a group. */
+  private render(execute: (root: StreamRoot) => unknown, root: StreamRoot): Payload {
+    this.metrics.executed();
+    const failed = (err: unknown): undefined => {
+      this.options.logger.error({ err, typename: root.event.__typename }, "stream event execution failed");
+      return undefined;
+    };
+    try {
+      const result = execute(root);
+      if (result instanceof Promise) return result.then((value) => JSON.stringify(value), failed);
+      return JSON.stringify(result);
+    } catch (err) {
+      return failed(err);
+    }
+  }
+
+  private deliver(subscriber: Subscriber, payload: Payload): void {
+    if (subscriber.closed) return;
+    if (!(payload instanceof Promise) && subscriber.backlog === 0) {
+      if (payload !== undefined) this.write(subscriber, payload);
+      return;
+    }
+    // An asynchronous execution: later frames wait behind it so order is kept per subscription.
+    subscriber.backlog++;
+    subscriber.tail = subscriber.tail
+      .then(() => payload)
+      .then((json) => {
+        if (json !== undefined) this.write(subscriber, json);
+      })
+      .finally(() => {
+        subscriber.backlog--;
+      });
+  }
+
+  private write(subscriber: Subscriber, payload: string): void {
+    const { socket } = subscriber;
+    if (subscriber.closed || socket.readyState !== 1) return;
+    try {
+      socket.send(`{"id":${JSON.stringify(subscriber.subscriptionId)},"type":"next","payload":${payload}}`);
+    } catch (err) {
+      this.options.logger.warn({ err }, "stream frame not sent");
+      return;
+    }
+    this.metrics.delivered(1);
+    if (socket.bufferedAmount > this.options.maxSocketBufferBytes) this.cutOff(socket);
+  }
+
+  /** A socket that does not read fast enough: closed, and nothing more is queued for it. */
+  private cutOff(socket: StreamSocket): void {
+    this.metrics.slowConsumer();
+    this.options.logger.warn({ buffered: socket.bufferedAmount }, "slow consumer disconnected");
+    for (const subscriber of [...(this.bySocket.get(socket) ?? [])]) this.remove(subscriber);
+    socket.close(CLOSE_SLOW_CONSUMER, "Slow consumer");
+  }
+
+  private includes(audience: Audience, userId: string): boolean {
+    if (audience.kind === "users") return audience.userIds.includes(userId);
+    for (const recipient of this.options.audienceIndex.recipients(audience))
+      if (recipient === userId) return true;
+    return false;
+  }
+
+  private requireRing(): ReplayRing {
+    if (!this.ring) throw new BeepError("UNAVAILABLE", "The event stream is starting");
+    return this.ring;
+  }
+}
+
+function rootOf(routed: RoutedEvent, seq: string): StreamRoot {
+  return { seq, event: { ...routed.data, __typename: routed.typename } };
+}

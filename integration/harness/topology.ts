@@ -132,6 +132,8 @@ export async function startSplit(): Promise<Topology> {
   const gateway = new BeepProcess("gateway", gatewayPort, ["--target=gateway"], {
     ...common,
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort},servers=http://127.0.0.1:${serversPort}`,
+    // The events stream reads who may see what from servers' internal VisibleChannels.
+    BEEP_RPC_INTERNAL_TOKEN: SPLIT_INTERNAL_TOKEN,
   });
   await users.start();
   await servers.start();

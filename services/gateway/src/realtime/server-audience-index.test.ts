@@ -39,12 +39,10 @@ class FakeWorld {
 }
 
 let ids = 0;
-const event = (type: string, payload: Record<string, unknown>): BusEvent => ({
-  id: String((ids += 1)),
-  type,
-  occurredAt: new Date().toISOString(),
-  payload,
-});
+const event = (type: string, payload: Record<string, unknown>): BusEvent => {
+  ids += 1;
+  return { id: String(ids), type, occurredAt: new Date().toISOString(), payload };
+};
 const sorted = (users: Iterable<string>) => [...users].sort();
 
 /** Server S with channels general (everyone) and secret (owner only); owner O, members A and B. */

@@ -10,6 +10,7 @@ import { defineRecoveryScenarios } from "./recovery.scenarios.ts";
 import { defineServersScenarios } from "./servers.scenarios.ts";
 import { defineSessionsScenarios } from "./sessions.scenarios.ts";
 import { defineSsoScenarios } from "./sso.scenarios.ts";
+import { defineStreamAudienceScenarios } from "./stream-audience.scenarios.ts";
 import { defineTwoFactorScenarios } from "./two-factor.scenarios.ts";
 
 /**
@@ -29,4 +30,5 @@ export function defineAllTopologyScenarios(topology: () => Topology): void {
   defineServersScenarios(topology);
   defineModerationScenarios(topology);
   definePermissionsScenarios(topology);
+  defineStreamAudienceScenarios(topology);
 }

@@ -4,7 +4,13 @@ import { type AccessTokenVerifier, parseBearer } from "@beep/auth";
 import { BeepError } from "@beep/errors";
 import type { Logger } from "@beep/observability";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
-import { type DocumentNode, GraphQLError, getOperationAST, type ValidationContext } from "graphql";
+import {
+  type DocumentNode,
+  execute as executeSelection,
+  GraphQLError,
+  getOperationAST,
+  type ValidationContext,
+} from "graphql";
 import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga } from "graphql-yoga";
@@ -231,8 +237,10 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
                 since,
                 socket: ctx.extra.socket,
                 groupKey: streamGroupKey(payload.query, document, payload),
+                // Why graphql-js's execute: yoga's runs a subscription operation through `subscribe`
+                // (the viewer check, with no viewer here); this one resolves the selection on `root`.
                 execute: (root) =>
-                  execute({
+                  executeSelection({
                     schema,
                     document,
                     operationName: payload.operationName,

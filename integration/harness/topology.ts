@@ -13,6 +13,8 @@ export interface Topology {
   readonly kind: "all" | "split";
   /** The gateway's base URL (http://127.0.0.1:port). */
   readonly gatewayUrl: string;
+  /** A second gateway node on the same bus (split); the same as `gatewayUrl` where there is one node. */
+  readonly secondGatewayUrl: string;
   /** Every process, by name (`beep`, or `users`, `servers` and `gateway`). */
   readonly processes: Map<string, BeepProcess>;
   /** The private LDAP directory users signs in against, and the bind mode this topology uses. */
@@ -47,6 +49,15 @@ const SIGN_IN_LIMIT_ENV = {
   BEEP_HTTP_TRUSTED_PROXIES: "127.0.0.1/32,::1",
 };
 
+/**
+ * Real-time stream limits small enough for scenarios to exceed cheaply: a replay ring of 200 routed
+ * events per gateway node and 1 MiB of unsent data per socket (stream.scenarios.ts).
+ */
+const STREAM_LIMIT_ENV = {
+  BEEP_GATEWAY_REPLAY_WINDOW_EVENTS: "200",
+  BEEP_GATEWAY_MAX_SOCKET_BUFFER_BYTES: String(1024 * 1024),
+};
+
 /** `beep --target=all` on embedded defaults: embedded PostgreSQL, memory bus, file blobs. */
 export async function startAllInOne(): Promise<Topology> {
   const dir = mkdtempSync(join(tmpdir(), "beep-it-all-"));
@@ -69,12 +80,14 @@ export async function startAllInOne(): Promise<Topology> {
     BEEP_SMS_URL: sms.url,
     BEEP_SMS_TOKEN: "it-sms-token",
     ...SIGN_IN_LIMIT_ENV,
+    ...STREAM_LIMIT_ENV,
     BEEP_USERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
   });
   await beep.start(120_000);
   return {
     kind: "all",
     gatewayUrl: beep.url,
+    secondGatewayUrl: beep.url,
     processes: new Map([["beep", beep]]),
     ldap: { slapd, mode: "template" },
     mailbox,
@@ -100,6 +113,7 @@ export async function startSplit(): Promise<Topology> {
     BEEP_AUTH_ARGON2_MEMORY_KIB: "8192",
     BEEP_AUTH_ARGON2_ITERATIONS: "1",
     ...SIGN_IN_LIMIT_ENV,
+    ...STREAM_LIMIT_ENV,
     BEEP_USERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
   };
   const blobDir = mkdtempSync(join(tmpdir(), "beep-it-split-blobs-"));
@@ -129,27 +143,33 @@ export async function startSplit(): Promise<Topology> {
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort}`,
     BEEP_RPC_INTERNAL_TOKEN: SPLIT_INTERNAL_TOKEN,
   });
-  const gateway = new BeepProcess("gateway", gatewayPort, ["--target=gateway"], {
+  const gatewayEnv = {
     ...common,
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort},servers=http://127.0.0.1:${serversPort}`,
     // The events stream reads who may see what from servers' internal VisibleChannels.
     BEEP_RPC_INTERNAL_TOKEN: SPLIT_INTERNAL_TOKEN,
-  });
+  };
+  const gateway = new BeepProcess("gateway", gatewayPort, ["--target=gateway"], gatewayEnv);
+  // A second gateway node: the real-time stream must behave as one across nodes.
+  const gateway2 = new BeepProcess("gateway2", await freePort(), ["--target=gateway"], gatewayEnv);
   await users.start();
   await servers.start();
-  await gateway.start();
+  await Promise.all([gateway.start(), gateway2.start()]);
   return {
     kind: "split",
     gatewayUrl: gateway.url,
+    secondGatewayUrl: gateway2.url,
     processes: new Map([
       ["users", users],
       ["servers", servers],
       ["gateway", gateway],
+      ["gateway2", gateway2],
     ]),
     ldap: { slapd, mode: "search" },
     mailbox,
     sms,
     async stop() {
+      await gateway2.stop();
       await gateway.stop();
       await servers.stop();
       await users.stop();

@@ -10,6 +10,7 @@ import { defineRecoveryScenarios } from "./recovery.scenarios.ts";
 import { defineServersScenarios } from "./servers.scenarios.ts";
 import { defineSessionsScenarios } from "./sessions.scenarios.ts";
 import { defineSsoScenarios } from "./sso.scenarios.ts";
+import { defineStreamScenarios } from "./stream.scenarios.ts";
 import { defineStreamAudienceScenarios } from "./stream-audience.scenarios.ts";
 import { defineTwoFactorScenarios } from "./two-factor.scenarios.ts";
 
@@ -31,4 +32,5 @@ export function defineAllTopologyScenarios(topology: () => Topology): void {
   defineModerationScenarios(topology);
   definePermissionsScenarios(topology);
   defineStreamAudienceScenarios(topology);
+  defineStreamScenarios(topology);
 }

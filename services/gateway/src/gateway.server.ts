@@ -5,8 +5,8 @@ import { BeepError } from "@beep/errors";
 import type { Logger } from "@beep/observability";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import {
-  type DocumentNode,
-  execute as executeSelection,
+  type ExecutionResult,
+  execute as executeGraphql,
   GraphQLError,
   getOperationAST,
   type ValidationContext,
@@ -19,6 +19,7 @@ import type { GatewayContext, GatewayServices, Viewer } from "./gateway.context.
 import { createGatewaySchema } from "./gateway.schema.ts";
 import { createErrorMasker, extensionsFor } from "./gateway-errors.ts";
 import { type InboundRateLimit, limitInboundMessages } from "./realtime/inbound-rate-limit.ts";
+import { streamGroupKey } from "./realtime/stream-group-key.ts";
 import type { StreamHub } from "./realtime/stream-hub.ts";
 import type { SessionSockets } from "./session-sockets.ts";
 
@@ -49,30 +50,6 @@ export interface GatewayServerOptions {
   streams?: StreamHub;
   /** Inbound WebSocket message limit per socket; default: none. */
   inboundRateLimit?: InboundRateLimit;
-}
-
-/**
- * Subscriptions with the same key get the same payload bytes: the document,
- * operation name and variables, minus a variable used only as `since` (each
- * client resumes from its own seq, which does not change the selection).
- */
-function streamGroupKey(query: string, document: DocumentNode, payload: SubscribePayload): string {
-  const variables = { ...(payload.variables ?? {}) };
-  const operation = getOperationAST(document, payload.operationName);
-  for (const selection of operation?.selectionSet.selections ?? []) {
-    if (selection.kind !== "Field" || selection.name.value !== "events") continue;
-    const since = selection.arguments?.find((argument) => argument.name.value === "since");
-    if (since?.value.kind !== "Variable") continue;
-    const name = since.value.name.value;
-    // Declared once and used once: only `since` reads it.
-    if ((query.match(new RegExp(`\\$${name}\\b`, "g")) ?? []).length === 2) delete variables[name];
-  }
-  return JSON.stringify([query, payload.operationName ?? null, variables]);
-}
-
-interface SubscribePayload {
-  operationName?: string | null;
-  variables?: Record<string, unknown> | null;
 }
 
 /**
@@ -168,6 +145,16 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   // Registered before graphql-ws: the limiter counts a message before it is handled.
   if (inboundRateLimit) wss.on("connection", (socket) => limitInboundMessages(socket, inboundRateLimit));
   const streams = options.streams;
+  const maskError = createErrorMasker(logger);
+  const maskErrors = (result: ExecutionResult): ExecutionResult =>
+    result.errors
+      ? {
+          ...result,
+          errors: result.errors.map((error) => maskError(error, "Internal error") as GraphQLError),
+        }
+      : result;
+  const maskStreamResult = (result: ExecutionResult | Promise<ExecutionResult>) =>
+    result instanceof Promise ? result.then(maskErrors) : maskErrors(result);
   // Stream payloads are executed once for many users: no viewer, so no field may depend on who reads it.
   const streamContext: GatewayContext = { ...services, viewer: undefined, ip: "", device: "" };
   const expiryTimers = new WeakMap<object, NodeJS.Timeout>();
@@ -237,17 +224,19 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
                 since,
                 socket: ctx.extra.socket,
                 groupKey: streamGroupKey(payload.query, document, payload),
-                // Why graphql-js's execute: yoga's runs a subscription operation through `subscribe`
-                // (the viewer check, with no viewer here); this one resolves the selection on `root`.
+                // graphql-js execute runs the subscription selection on one event (what graphql's subscribe
+                // does per event); yoga's executor would start a new subscription instead.
                 execute: (root) =>
-                  executeSelection({
-                    schema,
-                    document,
-                    operationName: payload.operationName,
-                    variableValues: payload.variables,
-                    contextValue: streamContext,
-                    rootValue: root,
-                  }),
+                  maskStreamResult(
+                    executeGraphql({
+                      schema,
+                      document,
+                      operationName: payload.operationName,
+                      variableValues: payload.variables,
+                      contextValue: streamContext,
+                      rootValue: root,
+                    }),
+                  ),
               }),
           };
         }

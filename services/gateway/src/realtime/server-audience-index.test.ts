@@ -89,6 +89,37 @@ describe("ServerAudienceIndex", () => {
     expect(world.calls).toHaveLength(4);
   });
 
+  it("skips the recompute when an update keeps overwrites or role permissions (a rename, a reorder)", async () => {
+    const { world, index } = await scene();
+    const overwrites = [{ targetType: "role", targetId: "S", allow: "0", deny: "1024" }];
+    const channelUpdated = (name: string, list: unknown[]) =>
+      event("channel.updated", {
+        serverId: "S",
+        channelId: "secret",
+        channel: { id: "secret", name, overwrites: list },
+      });
+    await index.observe(channelUpdated("a", overwrites));
+    expect(world.calls).toHaveLength(1); // first sight: no fingerprint yet
+    await index.observe(channelUpdated("b", overwrites));
+    expect(world.calls).toHaveLength(1); // a rename
+    world.set("A", "S", ["general", "secret"]);
+    await index.observe(channelUpdated("b", []));
+    expect(world.calls).toHaveLength(2); // the overwrite went
+    expect(sorted(index.recipients(channel("secret")))).toEqual(["A", "O"]);
+
+    const roleUpdated = (position: number, permissions: string) =>
+      event("role.updated", { serverId: "S", roleId: "R", role: { id: "R", position, permissions } });
+    await index.observe(
+      event("role.created", { serverId: "S", roleId: "R", role: { id: "R", permissions: "0" } }),
+    );
+    await index.observe(roleUpdated(2, "0"));
+    expect(world.calls).toHaveLength(2); // created with no holder, then moved
+    await index.observe(roleUpdated(2, "1024"));
+    expect(world.calls).toHaveLength(3);
+    await index.observe(event("role.deleted", { serverId: "S", roleId: "R" }));
+    expect(world.calls).toHaveLength(4);
+  });
+
   it("drops a member who left, was kicked or banned at once, with no call", async () => {
     const { world, index } = await scene();
     await index.observe(event("member.left", { serverId: "S", userId: "A", reason: "kick" }));

@@ -24,6 +24,8 @@ export type VisibleChannelsFn = (userIds: readonly string[]) => Promise<readonly
 const BATCH = 1_000;
 /** Reads of a snapshot on attach while events keep changing it, before re-reading in log order instead. */
 const LOAD_ATTEMPTS = 3;
+/** Channel overwrites and role permissions remembered to skip recomputations; cleared when exceeded. */
+const FINGERPRINT_LIMIT = 100_000;
 /** Tries of one recomputation before failing closed. */
 const ATTEMPTS = 3;
 
@@ -106,6 +108,11 @@ export class ServerAudienceIndex implements AudienceIndex {
   private readonly loading = new Map<string, { stale: boolean; done: Promise<void> }>();
   /** Deletions observed but not applied yet (applied at the start of the next observe). */
   private deferred: Change[] = [];
+  /**
+   * What visibility depends on, per channel (its overwrites) and role (its permissions), as the last
+   * event about it carried: an update that leaves it as it was (a rename, a reorder) recomputes nothing.
+   */
+  private readonly fingerprints = new Map<string, string>();
   /** Serialises observe calls, so changes apply in log order even if a caller does not await. */
   private tail: Promise<void> = Promise.resolve();
 
@@ -175,6 +182,36 @@ export class ServerAudienceIndex implements AudienceIndex {
     return { users: this.snapshots.size, servers: this.serverUsers.size, channels: this.channelUsers.size };
   }
 
+  /**
+   * True for a channel.updated or role.updated that keeps what visibility depends on (remembered from the
+   * previous event about the same channel or role); records the new fingerprint. Other changes the
+   * fingerprint misses (a deleted role's overwrites) have their own events, so a stale one only costs an
+   * extra recomputation, never a skipped one.
+   */
+  private unchanged(event: BusEvent): boolean {
+    const payload = (event.payload ?? {}) as Record<string, unknown>;
+    let key: string | undefined;
+    let fingerprint: string | undefined;
+    if (event.type.startsWith("channel.")) {
+      const channel = payload.channel as { id?: unknown; overwrites?: unknown } | undefined;
+      key = typeof payload.channelId === "string" ? `channel:${payload.channelId}` : undefined;
+      fingerprint = channel?.overwrites === undefined ? undefined : JSON.stringify(channel.overwrites);
+    } else if (event.type.startsWith("role.")) {
+      const role = payload.role as { permissions?: unknown } | undefined;
+      key = typeof payload.roleId === "string" ? `role:${payload.roleId}` : undefined;
+      fingerprint = role?.permissions === undefined ? undefined : String(role.permissions);
+    }
+    if (!key) return false;
+    const before = this.fingerprints.get(key);
+    if (fingerprint === undefined) {
+      this.fingerprints.delete(key);
+      return false;
+    }
+    if (this.fingerprints.size >= FINGERPRINT_LIMIT) this.fingerprints.clear();
+    this.fingerprints.set(key, fingerprint);
+    return event.type.endsWith(".updated") && before === fingerprint;
+  }
+
   private async load(userId: string, entry: { stale: boolean }): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       entry.stale = false;
@@ -197,8 +234,10 @@ export class ServerAudienceIndex implements AudienceIndex {
     const deferred = this.deferred;
     this.deferred = [];
     for (const change of deferred) this.applyDrop(change);
+    // Recorded for every event (role.created too), so the next update has something to compare with.
+    const same = this.unchanged(event);
     const change = visibilityChange(event);
-    if (!change) return;
+    if (!change || same) return;
     // A load in flight may predate this change: have it read again.
     for (const entry of this.loading.values()) entry.stale = true;
     switch (change.kind) {

@@ -179,6 +179,18 @@ describe("VisibilityService.visibleChannels", () => {
     expect(answer.every((entry) => entry.servers.length === 1)).toBe(true);
   });
 
+  it("answers the full batch of users in one go", async () => {
+    const visibility = new VisibilityService({
+      db,
+      cache: new PermissionCache({ db, repo, maxServers: 10 }),
+    });
+    const s = await scene();
+    const ids = Array.from({ length: VISIBLE_CHANNELS_MAX_USERS - 1 }, () => newId()).concat(s.plain.userId);
+    const answer = await visibility.visibleChannels(ids, true);
+    expect(answer).toHaveLength(VISIBLE_CHANNELS_MAX_USERS);
+    expect(answer.at(-1)?.servers).toEqual([{ serverId: s.serverId, channelIds: [s.general] }]);
+  });
+
   it("refuses more users than the limit with BAD_USER_INPUT", async () => {
     const visibility = new VisibilityService({ db, cache: new PermissionCache({ db, repo, maxServers: 1 }) });
     const ids = Array.from({ length: VISIBLE_CHANNELS_MAX_USERS + 1 }, () => newId());

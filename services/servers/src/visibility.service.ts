@@ -1,5 +1,5 @@
 import { BeepError } from "@beep/errors";
-import type { Kysely } from "kysely";
+import { type Kysely, type RawBuilder, sql } from "kysely";
 import { accessFromSnapshot, type PermissionCache, type ServerSnapshot } from "./permission-cache.ts";
 import { channelPermissions, isId, Permission } from "./server-access.ts";
 import type { ChannelRow, OverwriteRow, RoleRow } from "./servers.repository.ts";
@@ -7,6 +7,12 @@ import type { ServersTables } from "./servers.tables.ts";
 
 /** Users one VisibleChannels call may ask about. */
 export const VISIBLE_CHANNELS_MAX_USERS = 1_000;
+
+/**
+ * `= any($1::bigint[])`: one parameter whatever the number of ids (1000 users in many servers would
+ * pass PostgreSQL's 65535 parameters as an `in` list).
+ */
+const anyOf = (ids: readonly string[]): RawBuilder<string> => sql<string>`any(${[...ids]}::bigint[])`;
 
 /** One server a user belongs to, with the channels they hold VIEW_CHANNEL on (by position). */
 export interface VisibleServer {
@@ -60,7 +66,7 @@ export class VisibilityService {
     const rows = await this.deps.db
       .selectFrom("members")
       .select(["server_id", "user_id"])
-      .where("user_id", "in", userIds)
+      .where("user_id", "=", anyOf(userIds))
       .orderBy("joined_at")
       .orderBy("server_id")
       .execute();
@@ -82,31 +88,31 @@ export class VisibilityService {
       db
         .selectFrom("servers")
         .select(["id", "name", "description", "public", "owner_id", "created_at"])
-        .where("id", "in", serverIds)
+        .where("id", "=", anyOf(serverIds))
         .execute(),
       db
         .selectFrom("roles")
         .select(["id", "server_id", "name", "color", "permissions", "position"])
-        .where("server_id", "in", serverIds)
+        .where("server_id", "=", anyOf(serverIds))
         .orderBy("position", "desc")
         .orderBy("id")
         .execute() as Promise<RoleRow[]>,
       db
         .selectFrom("members")
         .select(["server_id", "user_id", "timed_out_until"])
-        .where("server_id", "in", serverIds)
-        .where("user_id", "in", userIds)
+        .where("server_id", "=", anyOf(serverIds))
+        .where("user_id", "=", anyOf(userIds))
         .execute(),
       db
         .selectFrom("member_roles")
         .select(["server_id", "user_id", "role_id"])
-        .where("server_id", "in", serverIds)
-        .where("user_id", "in", userIds)
+        .where("server_id", "=", anyOf(serverIds))
+        .where("user_id", "=", anyOf(userIds))
         .execute(),
       db
         .selectFrom("channels")
         .select(["id", "server_id", "type", "name", "parent_id", "position", "topic"])
-        .where("server_id", "in", serverIds)
+        .where("server_id", "=", anyOf(serverIds))
         .orderBy("position")
         .orderBy("id")
         .execute() as Promise<ChannelRow[]>,
@@ -114,9 +120,9 @@ export class VisibilityService {
         .selectFrom("overwrites as o")
         .innerJoin("channels as c", "c.id", "o.channel_id")
         .select(["c.server_id", "o.channel_id", "o.target_type", "o.target_id", "o.allow", "o.deny"])
-        .where("c.server_id", "in", serverIds)
+        .where("c.server_id", "=", anyOf(serverIds))
         // Other members' overwrites never change these users' bits.
-        .where((eb) => eb.or([eb("o.target_type", "=", "role"), eb("o.target_id", "in", userIds)]))
+        .where((eb) => eb.or([eb("o.target_type", "=", "role"), eb("o.target_id", "=", anyOf(userIds))]))
         .execute(),
     ]);
     const snapshots = new Map<string, ServerSnapshot>();

@@ -154,6 +154,8 @@ export async function startSplit(): Promise<Topology> {
   const gatewayEnv = {
     ...common,
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort},servers=http://127.0.0.1:${serversPort},messages=http://127.0.0.1:${messagesPort}`,
+    // The events stream reads who may see what from servers' internal VisibleChannels.
+    BEEP_RPC_INTERNAL_TOKEN: SPLIT_INTERNAL_TOKEN,
   };
   const gateway = new BeepProcess("gateway", gatewayPort, ["--target=gateway"], gatewayEnv);
   // A second gateway node: the real-time stream must behave as one across nodes.

@@ -13,6 +13,7 @@ import { defineServersScenarios } from "./servers.scenarios.ts";
 import { defineSessionsScenarios } from "./sessions.scenarios.ts";
 import { defineSsoScenarios } from "./sso.scenarios.ts";
 import { defineStreamScenarios } from "./stream.scenarios.ts";
+import { defineStreamAudienceScenarios } from "./stream-audience.scenarios.ts";
 import { defineTwoFactorScenarios } from "./two-factor.scenarios.ts";
 
 /**
@@ -32,6 +33,7 @@ export function defineAllTopologyScenarios(topology: () => Topology): void {
   defineServersScenarios(topology);
   defineModerationScenarios(topology);
   definePermissionsScenarios(topology);
+  defineStreamAudienceScenarios(topology);
   defineStreamScenarios(topology);
   defineMessagesScenarios(topology);
   defineAuthorizationMatrixScenarios(topology);

@@ -13,9 +13,10 @@ import { createGatewayServer } from "./gateway.server.ts";
 import { createPictureEdge, PICTURES_PATH_PREFIX } from "./profile-pictures.edge.ts";
 import type { AudienceIndex, EventRoute } from "./realtime/audience.ts";
 import { defaultEventRoutes } from "./realtime/event-routes.ts";
+import { ServerAudienceIndex } from "./realtime/server-audience-index.ts";
 import { StreamHub } from "./realtime/stream-hub.ts";
 import { streamHubMetrics } from "./realtime/stream-metrics.ts";
-import { UserOnlyAudienceIndex } from "./realtime/user-only-audience-index.ts";
+import { visibleChannelsOverRpc } from "./realtime/visible-channels.rpc.ts";
 import { SessionSockets } from "./session-sockets.ts";
 import { ssoEdges } from "./sso.edges.ts";
 import { UserEventHub } from "./user-event-hub.ts";
@@ -34,7 +35,10 @@ export const gatewayModule = defineModule({
     const users = clients.client(UsersService);
     const hub = new UserEventHub(k.get<Bus>("bus"), logger);
     // The real-time stream (api.md "Real-time"): who may see what, and how bus events become stream events.
-    const audienceIndex: AudienceIndex = new UserOnlyAudienceIndex();
+    const audienceIndex: AudienceIndex = new ServerAudienceIndex(
+      visibleChannelsOverRpc(clients, config.rpc.internalToken),
+      logger,
+    );
     const eventRoutes: readonly EventRoute[] = defaultEventRoutes;
     const { metrics: hubMetrics, inboundRateLimited } = streamHubMetrics(metrics);
     const streams = new StreamHub({

@@ -2,6 +2,7 @@ import { BeepError } from "@beep/errors";
 import { newId } from "@beep/ids";
 import type { Kysely, Transaction } from "kysely";
 import { recordAudit } from "./audit-log.ts";
+import { channelPayload } from "./event-payloads.ts";
 import {
   type AccessReader,
   channelPermissions,
@@ -76,7 +77,12 @@ export class ChannelsService {
         position,
         topic,
       });
-      await emit(trx, [{ type: "channel.created", payload: { serverId, channelId: id } }]);
+      await emit(trx, [
+        {
+          type: "channel.created",
+          payload: { serverId, channelId: id, ...(await channelPayload(trx, repo, id)) },
+        },
+      ]);
       await recordAudit(trx, {
         serverId,
         actorId: caller.userId,
@@ -119,7 +125,7 @@ export class ChannelsService {
         changes.parent_id = await this.validParent(trx, access, patch.parentId, channel.type);
       }
       await this.deps.repo.updateChannel(trx, channelId, changes);
-      await emit(trx, [{ type: "channel.updated", payload: { serverId: access.server.id, channelId } }]);
+      await this.emitUpdated(trx, access.server.id, channelId);
       await recordAudit(trx, {
         serverId: access.server.id,
         actorId: caller.userId,
@@ -158,15 +164,25 @@ export class ChannelsService {
         targetId: channelId,
         changes: { channelIds: ids },
       });
-      await emit(
-        trx,
-        ids.map((id) => ({
+      // One event for the folder and its channels: clients drop them all at once.
+      await emit(trx, [
+        {
           type: "channel.deleted",
-          payload: { serverId: access.server.id, channelId: id },
-        })),
-      );
+          payload: { serverId: access.server.id, channelId, deletedChannelIds: ids },
+        },
+      ]);
       return ids;
     });
+  }
+
+  /** channel.updated with the channel as it is now. */
+  private async emitUpdated(trx: Transaction<ServersTables>, serverId: string, channelId: string) {
+    await emit(trx, [
+      {
+        type: "channel.updated",
+        payload: { serverId, channelId, ...(await channelPayload(trx, this.deps.repo, channelId)) },
+      },
+    ]);
   }
 
   /** The channels the caller can view, by position. */
@@ -217,7 +233,7 @@ export class ChannelsService {
         allow: String(allow),
         deny: String(deny),
       });
-      await emit(trx, [{ type: "channel.updated", payload: { serverId: access.server.id, channelId } }]);
+      await this.emitUpdated(trx, access.server.id, channelId);
       await recordAudit(trx, {
         serverId: access.server.id,
         actorId: caller.userId,
@@ -246,7 +262,7 @@ export class ChannelsService {
       await this.requireOutranks(trx, access, targetType, input.targetId);
       requireGrantable(permissions, BigInt(before.allow) | BigInt(before.deny), 0n);
       await this.deps.repo.deleteOverwrite(trx, channelId, targetType, input.targetId);
-      await emit(trx, [{ type: "channel.updated", payload: { serverId: access.server.id, channelId } }]);
+      await this.emitUpdated(trx, access.server.id, channelId);
       await recordAudit(trx, {
         serverId: access.server.id,
         actorId: caller.userId,

@@ -2,6 +2,7 @@ import { BeepError } from "@beep/errors";
 import { audit, type Logger } from "@beep/observability";
 import type { Kysely, Transaction } from "kysely";
 import { AUDIT_ACTIONS, type AuditAction, recordAudit } from "./audit-log.ts";
+import { memberPayload } from "./event-payloads.ts";
 import {
   type AuditLogRow,
   type BanRow,
@@ -233,7 +234,12 @@ export class ModerationService {
       await emit(trx, [
         {
           type: "member.updated",
-          payload: { serverId, userId, timedOutUntil: until ? until.toISOString() : null },
+          payload: {
+            serverId,
+            userId,
+            timedOutUntil: until ? until.toISOString() : null,
+            ...(await memberPayload(trx, serverId, userId)),
+          },
         },
       ]);
       await recordAudit(trx, {

@@ -26,6 +26,8 @@ import { ServersServiceDesc, serversRoutes } from "./servers.routes.ts";
 import { SERVERS_SCHEMA } from "./servers.schema-name.ts";
 import { ServersService } from "./servers.service.ts";
 import type { ServersTables } from "./servers.tables.ts";
+import { VisibilityServiceDesc, visibilityRoutes } from "./visibility.routes.ts";
+import { VisibilityService } from "./visibility.service.ts";
 import { invalidatingAfterWrites } from "./write-invalidation.ts";
 
 /** The `servers` target: servers, membership, invites, channels, roles and overwrites. */
@@ -60,13 +62,14 @@ export const serversModule = defineModule({
     const access = new AccessReader(repo);
     const limits = config.servers;
     const permissionCache = new PermissionCache({ db, repo, maxServers: limits.permissionCacheServers });
+    const internalCallers = new InternalCallerGuard(config.rpc.internalToken);
     registry.service(
       PermissionsServiceDesc,
-      permissionsRoutes(
-        new PermissionsService(permissionCache),
-        callers,
-        new InternalCallerGuard(config.rpc.internalToken),
-      ),
+      permissionsRoutes(new PermissionsService(permissionCache), callers, internalCallers),
+    );
+    registry.service(
+      VisibilityServiceDesc,
+      visibilityRoutes(new VisibilityService({ db, cache: permissionCache }), internalCallers),
     );
     registry.service(
       ChannelDirectoryServiceDesc,

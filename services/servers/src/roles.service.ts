@@ -2,6 +2,7 @@ import { BeepError } from "@beep/errors";
 import { newId } from "@beep/ids";
 import type { Kysely, Transaction } from "kysely";
 import { recordAudit } from "./audit-log.ts";
+import { memberPayload } from "./event-payloads.ts";
 import {
   type AccessReader,
   emit,
@@ -65,7 +66,8 @@ export class RolesService {
         permissions: String(permissions),
         position: 1,
       });
-      await emit(trx, [{ type: "role.created", payload: { serverId, roleId: id } }]);
+      // Creating at position 1 moves the others up: their new positions go out too.
+      await this.emitRoleUpdates(trx, access, "role.created", id);
       await recordAudit(trx, {
         serverId,
         actorId: caller.userId,
@@ -110,7 +112,7 @@ export class RolesService {
           throw new BeepError("BAD_USER_INPUT", "@everyone stays at the bottom", { field: "position" });
         await this.move(trx, access, role, patch.position);
       }
-      await emit(trx, [{ type: "role.updated", payload: { serverId, roleId } }]);
+      await this.emitRoleUpdates(trx, access, "role.updated", roleId);
       await recordAudit(trx, {
         serverId,
         actorId: caller.userId,
@@ -168,7 +170,12 @@ export class RolesService {
       if (userId !== caller.userId) requireAbove(access, target, "manage members");
       if (change === "add") await this.deps.repo.addMemberRole(trx, serverId, userId, roleId);
       else await this.deps.repo.removeMemberRole(trx, serverId, userId, roleId);
-      await emit(trx, [{ type: "member.updated", payload: { serverId, userId } }]);
+      await emit(trx, [
+        {
+          type: "member.updated",
+          payload: { serverId, userId, ...(await memberPayload(trx, serverId, userId)) },
+        },
+      ]);
       await recordAudit(trx, {
         serverId,
         actorId: caller.userId,
@@ -213,6 +220,30 @@ export class RolesService {
       if (r.position !== index + 1 || r.id === role.id)
         await this.deps.repo.updateRole(trx, r.id, { position: index + 1 });
     }
+  }
+
+  /** `type` for `roleId`, then role.updated for every other role whose position the change moved. */
+  private async emitRoleUpdates(
+    trx: Transaction<ServersTables>,
+    access: ServerAccess,
+    type: "role.created" | "role.updated",
+    roleId: string,
+  ): Promise<void> {
+    const serverId = access.server.id;
+    const before = new Map(access.roles.map((role) => [role.id, role.position]));
+    const now = await this.deps.repo.roles(trx, serverId);
+    const events = [];
+    for (const role of now) {
+      const moved = role.id !== roleId && before.has(role.id) && before.get(role.id) !== role.position;
+      if (role.id !== roleId && !moved) continue;
+      events.push({
+        type: role.id === roleId ? type : "role.updated",
+        payload: { serverId, roleId: role.id, role: roleView(role) },
+      });
+    }
+    // The edited role first, so a client sees the change before the renumbering.
+    events.sort((a, b) => Number(b.payload.roleId === roleId) - Number(a.payload.roleId === roleId));
+    await emit(trx, events);
   }
 
   private inServer<T>(

@@ -4,6 +4,7 @@ import { newId } from "@beep/ids";
 import { audit, type Logger } from "@beep/observability";
 import type { Kysely, Transaction } from "kysely";
 import { recordAudit } from "./audit-log.ts";
+import { type MemberLeftReason, memberPayload, serverPayload } from "./event-payloads.ts";
 import { requireNotBanned } from "./moderation.service.ts";
 import { isTimedOut } from "./permissions/index.ts";
 import {
@@ -108,9 +109,18 @@ export class ServersService {
       await emit(trx, [
         {
           type: "server.created",
-          payload: { serverId: id, ownerId: caller.userId, name, public: input.public },
+          payload: {
+            serverId: id,
+            ownerId: caller.userId,
+            name,
+            public: input.public,
+            ...(await serverPayload(trx, repo, id)),
+          },
         },
-        { type: "member.joined", payload: { serverId: id, userId: caller.userId } },
+        {
+          type: "member.joined",
+          payload: { serverId: id, userId: caller.userId, ...(await memberPayload(trx, id, caller.userId)) },
+        },
       ]);
       return (await repo.findServer(trx, id)) ?? unreachable(id);
     });
@@ -153,7 +163,12 @@ export class ServersService {
     return this.inServer(caller, serverId, async (trx, access) => {
       requireBits(access.base, Permission.MANAGE_GUILD, "edit this server");
       await this.deps.repo.updateServer(trx, serverId, changes);
-      await emit(trx, [{ type: "server.updated", payload: { serverId, ...changes } }]);
+      await emit(trx, [
+        {
+          type: "server.updated",
+          payload: { serverId, ...changes, ...(await serverPayload(trx, this.deps.repo, serverId)) },
+        },
+      ]);
       await recordAudit(trx, {
         serverId,
         actorId: caller.userId,
@@ -190,7 +205,12 @@ export class ServersService {
         throw notFound("member", "userId");
       }
       await this.deps.repo.updateServer(trx, serverId, { owner_id: userId });
-      await emit(trx, [{ type: "server.updated", payload: { serverId, ownerId: userId } }]);
+      await emit(trx, [
+        {
+          type: "server.updated",
+          payload: { serverId, ownerId: userId, ...(await serverPayload(trx, this.deps.repo, serverId)) },
+        },
+      ]);
       return serverView((await this.deps.repo.findServer(trx, serverId)) ?? unreachable(serverId));
     });
     audit(this.deps.logger, {
@@ -223,7 +243,7 @@ export class ServersService {
       if (access.isOwner) {
         throw new BeepError("FORBIDDEN", "The owner cannot leave; transfer ownership or delete the server");
       }
-      await this.removeMember(trx, serverId, caller.userId, "leave");
+      await this.removeMember(trx, serverId, caller.userId, "left");
     });
     return serverId;
   }
@@ -370,14 +390,19 @@ export class ServersService {
     await requireNotBanned(trx, serverId, userId);
     await this.requireRoomForAnotherServer(trx, userId);
     await this.deps.repo.insertMember(trx, serverId, userId);
-    await emit(trx, [{ type: "member.joined", payload: { serverId, userId } }]);
+    await emit(trx, [
+      {
+        type: "member.joined",
+        payload: { serverId, userId, ...(await memberPayload(trx, serverId, userId)) },
+      },
+    ]);
   }
 
   private async removeMember(
     trx: Transaction<ServersTables>,
     serverId: string,
     userId: string,
-    reason: "leave" | "kick",
+    reason: Exclude<MemberLeftReason, "ban">,
   ): Promise<void> {
     await this.deps.repo.deleteMemberOverwrites(trx, serverId, userId);
     await this.deps.repo.deleteMember(trx, serverId, userId);

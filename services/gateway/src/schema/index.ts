@@ -3,12 +3,14 @@ import { baseSchema } from "./base.schema.ts";
 import { eventsSchema } from "./events.schema.ts";
 import { identitySchema } from "./identity.schema.ts";
 import { ldapSchema } from "./ldap.schema.ts";
+import { messageBodyEventsSchema, messageEventsSchema } from "./message-events.schema.ts";
 import { messagesSchema } from "./messages.schema.ts";
 import { moderationSchema } from "./moderation.schema.ts";
 import { oneTimeCodesSchema } from "./one-time-codes.schema.ts";
 import { permissionsSchema } from "./permissions.schema.ts";
 import { recoverySchema } from "./recovery.schema.ts";
 import type { SchemaModule } from "./schema-module.ts";
+import { serverEventsSchema } from "./server-events.schema.ts";
 import { serversSchema } from "./servers.schema.ts";
 import { sessionsSchema } from "./sessions.schema.ts";
 import { ssoSchema } from "./sso.schema.ts";
@@ -30,4 +32,7 @@ export const schemaModules: readonly SchemaModule[] = [
   permissionsSchema,
   eventsSchema,
   messagesSchema,
+  serverEventsSchema,
+  messageEventsSchema,
+  messageBodyEventsSchema,
 ];

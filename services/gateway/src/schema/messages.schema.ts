@@ -180,18 +180,30 @@ const rpc = (context: Ctx) => context.clients.client(MessagesService);
 const call = <T>(context: Ctx, run: (client: Rpc, options: ReturnType<typeof asViewer>) => Promise<T>) =>
   run(rpc(context), asViewer(context));
 
-const orNull = (value: string) => (value === "" ? null : value);
+const orNull = (value: string | null | undefined) => (value === "" || value === undefined ? null : value);
 const text = (value: unknown) => (typeof value === "string" ? value : null);
 
+/**
+ * A Message root value: either the RPC message (empty strings for absent values, embeds as JSON) or the
+ * bus events' MessageView rendered on the events stream (nulls, embeds as an array, `pinned` boolean).
+ */
 interface ProtoMessage {
-  threadId: string;
-  nonce: string;
-  editedAt: string;
-  replyToId: string;
-  pinnedAt: string;
-  pinnedBy: string;
-  embedsJson: string;
-  replyTo?: { id: string; deleted: boolean; authorId: string; content: string } | undefined;
+  threadId: string | null;
+  nonce: string | null;
+  editedAt: string | null;
+  replyToId: string | null;
+  pinnedAt?: string | null;
+  pinnedBy?: string | null;
+  pinned?: boolean;
+  embedsJson?: string;
+  embeds?: unknown;
+  replyTo?: { id: string; deleted: boolean; authorId: string; content: string } | null | undefined;
+}
+
+function embedList(m: ProtoMessage): unknown[] {
+  if (Array.isArray(m.embeds)) return m.embeds;
+  const parsed: unknown = JSON.parse(m.embedsJson || "[]");
+  return Array.isArray(parsed) ? parsed : [];
 }
 
 /** Messages, history, pins, replies, mentions and typing (MSG-1 … MSG-6, MSG-10). */
@@ -203,7 +215,7 @@ export const messagesSchema: SchemaModule = {
       nonce: (m: ProtoMessage) => orNull(m.nonce),
       editedAt: (m: ProtoMessage) => orNull(m.editedAt),
       replyToId: (m: ProtoMessage) => orNull(m.replyToId),
-      pinned: (m: ProtoMessage) => m.pinnedAt !== "",
+      pinned: (m: ProtoMessage) => (typeof m.pinned === "boolean" ? m.pinned : orNull(m.pinnedAt) !== null),
       pinnedAt: (m: ProtoMessage) => orNull(m.pinnedAt),
       pinnedBy: (m: ProtoMessage) => orNull(m.pinnedBy),
       replyTo: (m: ProtoMessage) =>
@@ -213,8 +225,7 @@ export const messagesSchema: SchemaModule = {
             : m.replyTo
           : null,
       embeds: (m: ProtoMessage) => {
-        const parsed: unknown = JSON.parse(m.embedsJson || "[]");
-        return (Array.isArray(parsed) ? parsed : []).map((embed: Record<string, unknown>) => ({
+        return (embedList(m) as Array<Record<string, unknown>>).map((embed) => ({
           type: text(embed.type) ?? "link",
           url: text(embed.url),
           title: text(embed.title),

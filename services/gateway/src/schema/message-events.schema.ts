@@ -1,0 +1,131 @@
+import type { SchemaModule } from "./schema-module.ts";
+
+/**
+ * Stream events of messages, pins, reactions, typing and read states (realtime contract), members of the
+ * `StreamEvent` union. Routes: services/gateway/src/realtime/routes/messages.routes.ts. Split in two
+ * because MessageCreated/MessageUpdated need the messages slice's `Message` type: register
+ * {@link messageBodyEventsSchema} together with it.
+ */
+const typeDefs = /* GraphQL */ `
+  "A message was deleted; sent to the members who may view its channel."
+  type MessageDeleted {
+    "The server."
+    serverId: ID!
+    "The channel."
+    channelId: ID!
+    "The deleted message."
+    messageId: ID!
+  }
+
+  "A message was pinned; sent to the members who may view its channel."
+  type MessagePinned {
+    "The server."
+    serverId: ID!
+    "The channel."
+    channelId: ID!
+    "The pinned message."
+    messageId: ID!
+    "Who pinned it."
+    userId: ID!
+  }
+
+  "A message was unpinned; sent to the members who may view its channel."
+  type MessageUnpinned {
+    "The server."
+    serverId: ID!
+    "The channel."
+    channelId: ID!
+    "The unpinned message."
+    messageId: ID!
+    "Who unpinned it."
+    userId: ID!
+  }
+
+  "Someone reacted to a message; sent to the members who may view its channel."
+  type ReactionAdded {
+    "The server."
+    serverId: ID!
+    "The channel."
+    channelId: ID!
+    "The message."
+    messageId: ID!
+    "The emoji: a Unicode emoji or a custom emoji's id."
+    emoji: String!
+    "Who reacted."
+    userId: ID!
+  }
+
+  "Someone took back a reaction; sent to the members who may view its channel."
+  type ReactionRemoved {
+    "The server."
+    serverId: ID!
+    "The channel."
+    channelId: ID!
+    "The message."
+    messageId: ID!
+    "The emoji: a Unicode emoji or a custom emoji's id."
+    emoji: String!
+    "Whose reaction it was."
+    userId: ID!
+  }
+
+  """
+  Someone is typing in a channel; sent to the members who may view it. Ephemeral: never replayed, and its seq is
+  that of the last durable event.
+  """
+  type TypingStarted {
+    "The server."
+    serverId: ID!
+    "The channel."
+    channelId: ID!
+    "Who is typing."
+    userId: ID!
+    "When to stop showing the indicator unless another TypingStarted arrives."
+    expiresAt: DateTime!
+  }
+
+  "The viewer's read position in a channel moved (on any of their devices); sent to the viewer only."
+  type ReadStateUpdated {
+    "The viewer."
+    userId: ID!
+    "The server."
+    serverId: ID!
+    "The channel."
+    channelId: ID!
+    "The last message read; null when none."
+    lastReadMessageId: ID
+    "Mentions of the viewer after that message."
+    mentionCount: Int!
+  }
+
+  extend union StreamEvent =
+    | MessageDeleted
+    | MessagePinned
+    | MessageUnpinned
+    | ReactionAdded
+    | ReactionRemoved
+    | TypingStarted
+    | ReadStateUpdated
+`;
+
+/** Message stream events that need no other slice. */
+export const messageEventsSchema: SchemaModule = { typeDefs, resolvers: {} };
+
+const bodyTypeDefs = /* GraphQL */ `
+  "A message was sent; sent to the members who may view its channel."
+  type MessageCreated {
+    "The message."
+    message: Message!
+  }
+
+  "A message was edited (or its embeds arrived); sent to the members who may view its channel."
+  type MessageUpdated {
+    "The message as it is now."
+    message: Message!
+  }
+
+  extend union StreamEvent = MessageCreated | MessageUpdated
+`;
+
+/** MessageCreated and MessageUpdated: need the messages slice's `Message` type (register with it). */
+export const messageBodyEventsSchema: SchemaModule = { typeDefs: bodyTypeDefs, resolvers: {} };

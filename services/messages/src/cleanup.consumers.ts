@@ -23,7 +23,7 @@ const ids = (value: unknown): string[] =>
 /**
  * Applies one servers event to messages, exactly once (inbox): a deleted server or channel loses its
  * messages; a ban with a delete window (`deleteMessagesSince`, set by ModerationService) removes the
- * user's messages in the server since then and emits `messages.purged` with their ids.
+ * user's messages in the server since then and emits one `messages.purged` per channel with their ids.
  */
 export async function applyCleanup(
   db: Kysely<MessagesTables>,
@@ -42,22 +42,29 @@ export async function applyCleanup(
       ]);
       await repo.deleteChannels(trx, [...channels]);
     } else if (event.type === "member.banned" && serverId && typeof payload.userId === "string") {
+      const userId = payload.userId;
       if (typeof payload.deleteMessagesSince !== "string") return;
       const since = new Date(payload.deleteMessagesSince);
       if (Number.isNaN(since.getTime())) return;
-      const purged = await repo.purgeAuthor(trx, serverId, payload.userId, since);
+      const purged = await repo.purgeAuthor(trx, serverId, userId, since);
       if (purged.length === 0) return;
-      await writeOutbox(trx, MESSAGES_SCHEMA, [
-        {
-          type: "messages.purged",
-          payload: {
-            serverId,
-            channelId: null,
-            userId: payload.userId,
-            messageIds: purged.map((row) => row.id).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)),
-          },
-        },
-      ]);
+      // One event per channel: clients that may view the channel remove the messages, and nobody learns
+      // the ids of messages in channels hidden from them.
+      const byChannel = new Map<string, string[]>();
+      for (const row of purged)
+        byChannel.set(row.channel_id, [...(byChannel.get(row.channel_id) ?? []), row.id]);
+      const ascending = (a: string, b: string) =>
+        BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0;
+      await writeOutbox(
+        trx,
+        MESSAGES_SCHEMA,
+        [...byChannel.entries()]
+          .sort(([a], [b]) => ascending(a, b))
+          .map(([channelId, messageIds]) => ({
+            type: "messages.purged",
+            payload: { serverId, channelId, userId, messageIds: messageIds.sort(ascending) },
+          })),
+      );
     }
   });
 }

@@ -70,3 +70,14 @@ export function messageRecord(row: MessageRow, replied: ReadonlyMap<string, Mess
     replyTo,
   };
 }
+
+/**
+ * The MessageView of a bus event plus, additively, the reply reference (`replyTo`, as the API returns it),
+ * so stream clients can render a reply without fetching the original.
+ */
+export function messageEventView(
+  row: MessageRow,
+  replied: ReadonlyMap<string, MessageRow>,
+): MessageView & { replyTo: ReplyReference | null } {
+  return { ...messageView(row), replyTo: messageRecord(row, replied).replyTo };
+}

@@ -534,7 +534,7 @@ describe("cleanup consumers", () => {
       select payload from messages.outbox
       where type = 'messages.purged' and payload->>'userId' = ${member.userId}`.execute(handle.db);
     expect(purged.rows.map((r) => r.payload)).toEqual([
-      { serverId: server.id, channelId: null, userId: member.userId, messageIds: [recent.id] },
+      { serverId: server.id, channelId: channel, userId: member.userId, messageIds: [recent.id] },
     ]);
   });
 });

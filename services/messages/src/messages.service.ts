@@ -6,7 +6,7 @@ import { PERMISSIONS } from "@beep/servers/permissions";
 import type { Kysely } from "kysely";
 import type { ChannelAccess, ChannelAccessCache, ChannelDirectory } from "./channel-access.ts";
 import { NO_MENTIONS, resolveMentions, type UsernameLookup } from "./mentions.ts";
-import { type MessageRecord, messageRecord, messageView } from "./message-views.ts";
+import { type MessageRecord, messageEventView, messageRecord } from "./message-views.ts";
 import type { MessageRow, MessagesRepository } from "./messages.repository.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
 import type { MentionSet, MessagesTables } from "./messages.tables.ts";
@@ -147,13 +147,14 @@ export class MessagesService {
       const current = await this.deps.repo.findForUpdate(trx, found.id);
       if (!current) throw notFound("message", "messageId");
       const updated = await this.deps.repo.updateContent(trx, found.id, content, mentions);
+      const replied = await this.deps.repo.findMany(trx, updated.reply_to_id ? [updated.reply_to_id] : []);
       await writeOutbox(trx, MESSAGES_SCHEMA, [
         {
           type: "message.updated",
           payload: {
             serverId: updated.server_id,
             channelId: updated.channel_id,
-            message: messageView(updated),
+            message: messageEventView(updated, new Map(replied.map((r) => [r.id, r]))),
           },
         },
       ]);

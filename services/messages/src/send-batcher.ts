@@ -2,7 +2,7 @@ import { writeOutbox } from "@beep/bus";
 import { BeepError } from "@beep/errors";
 import { newId } from "@beep/ids";
 import type { Kysely, Transaction } from "kysely";
-import { messageView } from "./message-views.ts";
+import { messageEventView } from "./message-views.ts";
 import type { MessageRow, MessagesRepository, NewMessageRow } from "./messages.repository.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
 import type { MentionSet, MessagesTables } from "./messages.tables.ts";
@@ -127,7 +127,9 @@ export class SendBatcher {
       writers.map((i) => batch[i]!.send.channelId),
     );
     const replyIds = writers.flatMap((i) => batch[i]!.send.replyToId ?? []);
-    const replyChannels = await repo.channelsOf(trx, replyIds);
+    // The replied messages themselves: their channel checks the reply, and the event carries the reference.
+    const replied = new Map((await repo.findMany(trx, replyIds)).map((row) => [row.id, row]));
+    const replyChannels = new Map([...replied.values()].map((row) => [row.id, row.channel_id]));
     const accepted: number[] = [];
     for (const i of writers) {
       const { replyToId, channelId } = batch[i]!.send;
@@ -197,7 +199,11 @@ export class SendBatcher {
       MESSAGES_SCHEMA,
       created.map((row) => ({
         type: "message.created",
-        payload: { serverId: row.server_id, channelId: row.channel_id, message: messageView(row) },
+        payload: {
+          serverId: row.server_id,
+          channelId: row.channel_id,
+          message: messageEventView(row, replied),
+        },
       })),
     );
     return outcomes.map((o) => o ?? new Error("send was not processed"));

@@ -98,8 +98,24 @@ const typeDefs = /* GraphQL */ `
     mentionCount: Int!
   }
 
+  """
+  Messages were removed in bulk (a ban that deletes the banned user's recent messages); sent to the members who may
+  view the channel, once per channel.
+  """
+  type MessagesPurged {
+    "The server."
+    serverId: ID!
+    "The channel the messages were in; null when the event covers the whole server."
+    channelId: ID
+    "Whose messages they were."
+    userId: ID!
+    "The removed messages, oldest first."
+    messageIds: [ID!]!
+  }
+
   extend union StreamEvent =
     | MessageDeleted
+    | MessagesPurged
     | MessagePinned
     | MessageUnpinned
     | ReactionAdded

@@ -56,6 +56,24 @@ describe("messages routes", () => {
     ]);
   });
 
+  it("routes messages.purged to the channel's viewers, or the server's members without a channel", () => {
+    const purged = { serverId: "S", channelId: "C", userId: "U", messageIds: ["1", "2"] };
+    expect(route("messages.purged", purged)).toEqual([
+      {
+        audience: { kind: "channel", serverId: "S", channelId: "C" },
+        typename: "MessagesPurged",
+        data: purged,
+      },
+    ]);
+    expect(route("messages.purged", { ...purged, channelId: null })).toEqual([
+      {
+        audience: { kind: "server", serverId: "S" },
+        typename: "MessagesPurged",
+        data: { ...purged, channelId: null },
+      },
+    ]);
+  });
+
   it("routes nothing for missing ids or other events", () => {
     expect(route("message.created", { serverId: "S", message })).toEqual([]);
     expect(route("message.created", { serverId: "S", channelId: "C" })).toEqual([]);

@@ -70,8 +70,24 @@ const byType: Record<string, (p: Payload) => RoutedEvent[]> = {
       },
     ];
   },
-  // messages.purged (a ban's message deletion, a channel purge): clients are told per message by
-  // message.deleted where the service emits it; the bulk event itself stays internal.
+  // A ban's message deletion: open clients remove the messages. Per channel (channel audience); a payload
+  // without a channel (older writers) goes to the server's members.
+  "messages.purged": (p) => {
+    const serverId = str(p.serverId);
+    const userId = str(p.userId);
+    const messageIds = Array.isArray(p.messageIds)
+      ? p.messageIds.filter((id): id is string => typeof id === "string")
+      : [];
+    if (!serverId || !userId || messageIds.length === 0) return [];
+    const channelId = str(p.channelId);
+    return [
+      {
+        audience: channelId ? { kind: "channel", serverId, channelId } : { kind: "server", serverId },
+        typename: "MessagesPurged",
+        data: { serverId, channelId: channelId ?? null, userId, messageIds },
+      },
+    ];
+  },
 };
 
 /** Every messages event (and typing.started, from Bus.broadcast) → what members see of it. */

@@ -149,8 +149,21 @@ describe("send", () => {
         "pinned",
         "mentions",
         "embeds",
+        // Additive: the reply reference, so stream clients render replies without a fetch.
+        "replyTo",
       ].sort(),
     );
+    expect((payload.message as { replyTo: unknown }).replyTo).toBeNull();
+    const reply = await messages.send(member, { channelId: channel, content: "re", replyToId: sent.id });
+    const replyEvent = await sql<{ payload: { message: { replyTo: unknown } } }>`
+      select payload from messages.outbox
+      where type = 'message.created' and payload->'message'->>'id' = ${reply.id}`.execute(handle.db);
+    expect(replyEvent.rows[0]!.payload.message.replyTo).toEqual({
+      id: sent.id,
+      deleted: false,
+      authorId: member.userId,
+      content: "**hi** _there_",
+    });
   });
 
   it("refuses empty, whitespace-only and over-long content with BAD_USER_INPUT, writing nothing", async () => {

@@ -1,4 +1,4 @@
-import type { RoutedEvent } from "./audience.ts";
+import type { RoutedEvent, VisibilityShift } from "./audience.ts";
 
 /** One processed bus event that had something for clients. */
 export interface RingEntry {
@@ -7,6 +7,8 @@ export interface RingEntry {
   /** When this node processed it (ms since epoch), for the time window. */
   at: number;
   routed: readonly RoutedEvent[];
+  /** The visibility change the event made, if any (kept even when nothing was routed). */
+  shift?: VisibilityShift;
 }
 
 /** Limits of a {@link ReplayRing}. */
@@ -22,7 +24,7 @@ export interface ReplayRingOptions {
 /**
  * The bounded window of recent routed events a gateway node keeps so that a
  * stream can resume after `since` without a gap. It only stores events that
- * had routes; `floor` (the start position, then the last evicted entry's)
+ * had routes or changed visibility; `floor` (the start position, then the last evicted entry's)
  * says from where on that record is complete: every routed event with a
  * position in (floor, last] is here, in position order.
  */
@@ -58,14 +60,17 @@ export class ReplayRing {
     return this.count;
   }
 
-  /** Records that the event at `position` was processed, keeping its routed events if any. */
-  record(position: number, routed: readonly RoutedEvent[]): void {
+  /** Records that the event at `position` was processed, keeping its routed events and visibility change if any. */
+  record(position: number, routed: readonly RoutedEvent[], shift?: VisibilityShift): void {
     if (position <= this.lastPosition) throw new Error(`ring positions must increase (${position})`);
     this.lastPosition = position;
-    if (routed.length > 0) {
+    if (routed.length > 0 || shift) {
       if (this.count === this.options.maxEvents) this.evictOldest();
       this.grow();
-      this.entries[(this.head + this.count) % this.entries.length] = { position, at: this.now(), routed };
+      const entry: RingEntry = shift
+        ? { position, at: this.now(), routed, shift }
+        : { position, at: this.now(), routed };
+      this.entries[(this.head + this.count) % this.entries.length] = entry;
       this.count++;
     }
     this.evictExpired();

@@ -1,6 +1,6 @@
 import type { BusEvent } from "@beep/bus";
 import type { Logger } from "@beep/observability";
-import type { Audience, AudienceIndex } from "./audience.ts";
+import type { Audience, AudienceIndex, VisibilityShift } from "./audience.ts";
 
 /** One server a user belongs to and the channels they hold VIEW_CHANNEL on. */
 export interface VisibleServer {
@@ -30,7 +30,7 @@ const FINGERPRINT_LIMIT = 100_000;
 const ATTEMPTS = 3;
 
 /** The servers events after which some attached users' visibility must be read again. */
-type Change =
+export type Change =
   | { kind: "recompute-server"; serverId: string }
   | { kind: "recompute-user"; serverId: string; userId: string }
   | { kind: "drop-membership"; serverId: string; userId: string }
@@ -80,6 +80,24 @@ export function visibilityChange(event: BusEvent): Change | undefined {
     default:
       // role.created (nobody holds a new role yet), member.unbanned, invites, messages: nothing moves.
       return undefined;
+  }
+}
+
+/**
+ * What a visibility change means for streams resuming across it (whether or not the users are attached
+ * here). A new server or channel hides and reveals nothing that happened before it: no shift.
+ */
+export function shiftOf(event: BusEvent, change: Change): VisibilityShift | undefined {
+  if (event.type === "server.created" || event.type === "channel.created") return undefined;
+  switch (change.kind) {
+    case "drop-server":
+      return { serverId: change.serverId, serverDeleted: true };
+    case "recompute-user":
+    case "drop-membership":
+      return { serverId: change.serverId, userId: change.userId };
+    case "drop-channels":
+    case "recompute-server":
+      return { serverId: change.serverId };
   }
 }
 
@@ -165,10 +183,13 @@ export class ServerAudienceIndex implements AudienceIndex {
     }
   }
 
-  observe(event: BusEvent): Promise<void> {
+  observe(event: BusEvent): Promise<VisibilityShift | undefined> {
     const run = this.tail.then(() => this.apply(event));
     // Why swallow here: one failed event must not block every later one (apply fails closed itself).
-    this.tail = run.catch(() => undefined);
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -230,35 +251,36 @@ export class ServerAudienceIndex implements AudienceIndex {
     }
   }
 
-  private async apply(event: BusEvent): Promise<void> {
+  private async apply(event: BusEvent): Promise<VisibilityShift | undefined> {
     const deferred = this.deferred;
     this.deferred = [];
     for (const change of deferred) this.applyDrop(change);
     // Recorded for every event (role.created too), so the next update has something to compare with.
     const same = this.unchanged(event);
     const change = visibilityChange(event);
-    if (!change || same) return;
+    if (!change || same) return undefined;
     // A load in flight may predate this change: have it read again.
     for (const entry of this.loading.values()) entry.stale = true;
+    const shift = shiftOf(event, change);
     switch (change.kind) {
       case "drop-server":
       case "drop-channels":
         this.deferred.push(change);
-        return;
+        return shift;
       case "drop-membership":
         this.applyDrop(change);
-        return;
+        return shift;
       case "recompute-user":
         if (this.snapshots.has(change.userId) && !this.loading.has(change.userId)) {
           await this.recompute([change.userId], change.serverId);
         }
-        return;
+        return shift;
       case "recompute-server": {
         const users = [...(this.serverUsers.get(change.serverId) ?? [])].filter(
           (userId) => !this.loading.has(userId),
         );
         if (users.length > 0) await this.recompute(users, change.serverId);
-        return;
+        return shift;
       }
     }
   }

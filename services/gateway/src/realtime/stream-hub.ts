@@ -1,7 +1,7 @@
 import type { Bus, BusEvent, BusSubscription, FollowSubscription } from "@beep/bus";
 import { BeepError } from "@beep/errors";
 import type { Logger } from "@beep/observability";
-import type { Audience, AudienceIndex, EventRoute, RoutedEvent } from "./audience.ts";
+import type { Audience, AudienceIndex, EventRoute, RoutedEvent, VisibilityShift } from "./audience.ts";
 import { HeldOpenIterator } from "./held-open-iterator.ts";
 import { ReplayRing, type RingEntry } from "./replay-ring.ts";
 
@@ -12,7 +12,7 @@ export const CLOSE_SLOW_CONSUMER = 4008;
 const AHEAD_SLACK = 100_000;
 
 /** Why a stream starts with `ResyncRequired`. */
-export type ResyncReason = "WINDOW_EXCEEDED" | "UNKNOWN_POSITION";
+export type ResyncReason = "WINDOW_EXCEEDED" | "UNKNOWN_POSITION" | "VISIBILITY_CHANGED";
 
 /** The root value the `events` selection is executed on: one envelope. */
 export interface StreamRoot {
@@ -191,7 +191,17 @@ export class StreamHub {
         // Another node already delivered up to `since`: skip until this node gets there.
         else subscriber.after = since;
       } else if (ring.covers(since)) {
-        for (const entry of ring.after(since)) this.replay(subscriber, entry);
+        // Replay filters by the visibility of now; if this user's changed during the gap, that would hand over
+        // events they could not see then (or drop ones they could): the client refetches instead.
+        let shifted = false;
+        for (const entry of ring.after(since)) {
+          if (entry.shift && this.shiftConcerns(entry.shift, request.userId)) {
+            shifted = true;
+            break;
+          }
+        }
+        if (shifted) this.resync(subscriber, "VISIBILITY_CHANGED", last);
+        else for (const entry of ring.after(since)) this.replay(subscriber, entry);
       } else {
         this.resync(subscriber, "WINDOW_EXCEEDED", last);
       }
@@ -251,8 +261,9 @@ export class StreamHub {
   }
 
   private async process(event: BusEvent, position: number): Promise<void> {
+    let shift: VisibilityShift | undefined;
     try {
-      await this.options.audienceIndex.observe(event);
+      shift = (await this.options.audienceIndex.observe(event)) || undefined;
     } catch (err) {
       this.options.logger.error({ err, event_type: event.type, event_id: event.id }, "audience index failed");
     }
@@ -265,7 +276,7 @@ export class StreamHub {
       }
     }
     // Ring and delivery in the same synchronous step: a stream opening in between sees both or neither.
-    this.requireRing().record(position, routed);
+    this.requireRing().record(position, routed, shift);
     for (const r of routed) this.fanOut(r, position);
   }
 
@@ -360,6 +371,16 @@ export class StreamHub {
     this.options.logger.warn({ buffered: socket.bufferedAmount }, "slow consumer disconnected");
     for (const subscriber of [...(this.bySocket.get(socket) ?? [])]) this.remove(subscriber);
     socket.close(CLOSE_SLOW_CONSUMER, "Slow consumer");
+  }
+
+  /**
+   * True when the change may have altered what this user saw during a gap: their own membership, a server
+   * they belong to now (its channels or roles), or a deleted server (its former members are unknown now).
+   */
+  private shiftConcerns(shift: VisibilityShift, userId: string): boolean {
+    if (shift.serverDeleted) return true;
+    if (shift.userId !== undefined) return shift.userId === userId;
+    return this.includes({ kind: "server", serverId: shift.serverId }, userId);
   }
 
   private includes(audience: Audience, userId: string): boolean {

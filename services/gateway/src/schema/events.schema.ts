@@ -23,7 +23,11 @@ const typeDefs = /* GraphQL */ `
 
   "The stream could not replay everything after since: refetch state, then keep reading (live events follow)."
   type ResyncRequired {
-    "WINDOW_EXCEEDED: since is older than this node's replay window; UNKNOWN_POSITION: since is not a position of this log."
+    """
+    WINDOW_EXCEEDED: since is older than this node's replay window; UNKNOWN_POSITION: since is not a position of this
+    log; VISIBILITY_CHANGED: what the viewer may see changed after since (membership, roles, overwrites, deletions),
+    so missed events cannot be replayed faithfully: refetch.
+    """
     reason: String!
   }
 

@@ -45,5 +45,5 @@ export interface AudienceIndex {
    *  (role/overwrite/member/channel/server changes), so a member who loses VIEW_CHANNEL receives nothing
    *  of that channel after the change. Resolves with the visibility change the event made, if any (every
    *  user's, attached here or not), so resumes across it can be refused. */
-  observe(event: BusEvent): Promise<VisibilityShift | undefined | void>;
+  observe(event: BusEvent): Promise<VisibilityShift | undefined>;
 }

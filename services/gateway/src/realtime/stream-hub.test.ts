@@ -303,9 +303,10 @@ describe("StreamHub", () => {
   it("observes every event in log order before routing it", async () => {
     const seen: string[] = [];
     class RecordingIndex extends UserOnlyAudienceIndex {
-      override async observe(event?: BusEvent): Promise<void> {
+      override async observe(event?: BusEvent): Promise<undefined> {
         await new Promise((resolve) => setTimeout(resolve, 5));
         seen.push(event!.id);
+        return undefined;
       }
     }
     const s = await setup({}, new RecordingIndex());

@@ -263,7 +263,7 @@ export class StreamHub {
   private async process(event: BusEvent, position: number): Promise<void> {
     let shift: VisibilityShift | undefined;
     try {
-      shift = (await this.options.audienceIndex.observe(event)) || undefined;
+      shift = await this.options.audienceIndex.observe(event);
     } catch (err) {
       this.options.logger.error({ err, event_type: event.type, event_id: event.id }, "audience index failed");
     }

@@ -23,5 +23,7 @@ export class UserOnlyAudienceIndex implements AudienceIndex {
     for (const userId of audience.userIds) if (this.attached.has(userId)) yield userId;
   }
 
-  async observe(): Promise<void> {}
+  async observe(): Promise<undefined> {
+    return undefined;
+  }
 }

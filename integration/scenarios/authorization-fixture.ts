@@ -27,6 +27,13 @@ const REVOKE_INVITE = `mutation ($input: RevokeInviteInput!) { revokeInvite(inpu
 const JOIN_BY_INVITE = `mutation ($input: JoinServerByInviteInput!) { joinServerByInvite(input: $input) { server { id } } }`;
 const BAN = `mutation ($input: BanMemberInput!) { banMember(input: $input) { ban { userId } } }`;
 const TIMEOUT = `mutation ($input: TimeoutMemberInput!) { timeoutMember(input: $input) { userId } }`;
+const SEND = `mutation ($input: SendMessageInput!) { sendMessage(input: $input) { message { id } } }`;
+const PIN = `mutation ($input: MessageIdInput!) { pinMessage(input: $input) { message { id } } }`;
+/** A channel's messages and pins as the owner reads them (part of the state refusals must leave alone). */
+const MESSAGES_STATE = `query ($channelId: ID!) {
+  messages(channelId: $channelId, limit: 100) { messages { id authorId content editedAt pinned replyToId } }
+  pins(channelId: $channelId) { id }
+}`;
 
 /**
  * Everything the owner can see of one server, read through the gateway. Timeouts have no read field of
@@ -80,6 +87,10 @@ export interface AuthorizationFixture {
   rivalServerId: string;
   rivalChannelId: string;
   rivalRoleId: string;
+  /** The owner's message in #general, pinned; every member may read it. */
+  generalMessageId: string;
+  /** The owner's message in secret, pinned; hidden from @everyone. */
+  secretMessageId: string;
 }
 
 /** Runs an operation as `who`. */
@@ -174,6 +185,18 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
     await ok(url, owner, TIMEOUT, { input: { serverId, userId: user.user.id, until } });
   }
 
+  const message = async (channelId: string, content: string) => {
+    const id = (
+      await ok<{ sendMessage: { message: { id: string } } }>(url, owner, SEND, {
+        input: { channelId, content },
+      })
+    ).sendMessage.message.id;
+    await ok(url, owner, PIN, { input: { messageId: id } });
+    return id;
+  };
+  const generalMessageId = await message(generalId, "hello, members");
+  const secretMessageId = await message(secretId, "crew only");
+
   const rivalServer = (
     await ok<Created>(url, rival, CREATE_SERVER, { input: { name: "Rival", public: true } })
   ).createServer.server;
@@ -203,6 +226,8 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
     rivalServerId: rivalServer.id,
     rivalChannelId: rivalServer.channels[0]?.id ?? "",
     rivalRoleId,
+    generalMessageId,
+    secretMessageId,
   };
 }
 
@@ -228,14 +253,18 @@ export interface ServerState {
 
 /**
  * The state every refused operation must leave as it was: the fixture's server as its owner sees it,
- * and the rival's server as the rival sees it (a rival's attempt that leaked would change their own).
+ * the rival's server as the rival sees it (a rival's attempt that leaked would change their own), and the
+ * history and pins of #general and secret.
  */
 export async function stateOf(
   fixture: AuthorizationFixture,
-): Promise<{ server: ServerState; rivalServer: ServerState }> {
-  const [server, rivalServer] = await Promise.all([
+): Promise<{ server: ServerState; rivalServer: ServerState; messages: unknown[] }> {
+  const [server, rivalServer, ...messages] = await Promise.all([
     ok<ServerState>(fixture.url, fixture.owner, STATE, { id: fixture.serverId }),
     ok<ServerState>(fixture.url, fixture.rival, STATE, { id: fixture.rivalServerId }),
+    ...[fixture.generalId, fixture.secretId].map((channelId) =>
+      ok<unknown>(fixture.url, fixture.owner, MESSAGES_STATE, { channelId }),
+    ),
   ]);
-  return { server, rivalServer };
+  return { server: server as ServerState, rivalServer: rivalServer as ServerState, messages };
 }

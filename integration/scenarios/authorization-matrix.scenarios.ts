@@ -12,10 +12,11 @@ import {
   stateOf,
   type User,
 } from "./authorization-fixture.ts";
+import { MESSAGES_AUTHORIZATION_MATRIX } from "./authorization-matrix.messages.ts";
 import { signedInUser } from "./identity.scenarios.ts";
 
 type Variables = Record<string, unknown>;
-type Code = "NOT_FOUND" | "FORBIDDEN" | "UNAUTHENTICATED";
+export type Code = "NOT_FOUND" | "FORBIDDEN" | "UNAUTHENTICATED";
 
 /**
  * Who tries, besides the stranger: `member` is a plain member (@everyone only) of the private server;
@@ -27,9 +28,9 @@ type Code = "NOT_FOUND" | "FORBIDDEN" | "UNAUTHENTICATED";
  * delete no more than secret is (ROLE-5). `muted` holds the junior's role but is timed out, so even what
  * the junior may do to a plain member is FORBIDDEN to them (SRV-10).
  */
-type Actor = "member" | "rival" | "banned" | "junior" | "muted";
+export type Actor = "member" | "rival" | "banned" | "junior" | "muted";
 
-interface Refusal {
+export interface Refusal {
   actor: Actor;
   code: Code;
   /** What this actor sends; the entry's variables when absent. */
@@ -37,7 +38,7 @@ interface Refusal {
 }
 
 /** One operation that names an object of a server, and who must be refused it. */
-interface MatrixEntry {
+export interface MatrixEntry {
   field: string;
   /** Names the entry in the test title when a field has more than one. */
   label?: string;
@@ -630,11 +631,13 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
       },
     ],
   },
+  // Other features, one list per feature.
+  ...MESSAGES_AUTHORIZATION_MATRIX,
 ];
 
 /**
  * Id-taking fields of other features, kept out of the matrix on purpose, by field name. `pending` marks
- * fields announced in api.md that are not in the schema yet (the messages slice); the guard tolerates
+ * fields announced in api.md that are not in the schema yet (reactions); the guard tolerates
  * their absence, and fails on any other name that is no longer in the schema. Move an entry into the
  * matrix when its feature's operations name server objects.
  */
@@ -643,15 +646,6 @@ export const EXCLUDED_FROM_MATRIX: Record<string, { feature: string; why: string
     feature: "users (sessions)",
     why: "names one of the viewer's own sessions; another user's session id is NOT_FOUND (sessions.scenarios.ts)",
   },
-  messages: {
-    feature: "messages",
-    pending: true,
-    why: "channel history; gated by the messages service's VIEW_CHANNEL/READ_MESSAGE_HISTORY checks",
-  },
-  sendMessage: { feature: "messages", pending: true, why: "messages slice, not merged yet" },
-  editMessage: { feature: "messages", pending: true, why: "messages slice, not merged yet" },
-  deleteMessage: { feature: "messages", pending: true, why: "messages slice, not merged yet" },
-  pinMessage: { feature: "messages", pending: true, why: "messages slice, not merged yet" },
   addReaction: { feature: "messages", pending: true, why: "messages slice, not merged yet" },
 };
 

@@ -105,8 +105,8 @@ const typeDefs = /* GraphQL */ `
   type MessagesPurged {
     "The server."
     serverId: ID!
-    "The channel the messages were in; null when the event covers the whole server."
-    channelId: ID
+    "The channel the messages were in."
+    channelId: ID!
     "Whose messages they were."
     userId: ID!
     "The removed messages, oldest first."

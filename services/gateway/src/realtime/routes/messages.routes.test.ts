@@ -56,22 +56,12 @@ describe("messages routes", () => {
     ]);
   });
 
-  it("routes messages.purged to the channel's viewers, or the server's members without a channel", () => {
+  it("routes messages.purged to the channel's viewers; a payload without a channel goes nowhere", () => {
     const purged = { serverId: "S", channelId: "C", userId: "U", messageIds: ["1", "2"] };
     expect(route("messages.purged", purged)).toEqual([
-      {
-        audience: { kind: "channel", serverId: "S", channelId: "C" },
-        typename: "MessagesPurged",
-        data: purged,
-      },
+      { audience: inChannel, typename: "MessagesPurged", data: purged },
     ]);
-    expect(route("messages.purged", { ...purged, channelId: null })).toEqual([
-      {
-        audience: { kind: "server", serverId: "S" },
-        typename: "MessagesPurged",
-        data: { ...purged, channelId: null },
-      },
-    ]);
+    expect(route("messages.purged", { ...purged, channelId: null })).toEqual([]);
   });
 
   it("routes nothing for missing ids or other events", () => {

@@ -70,23 +70,17 @@ const byType: Record<string, (p: Payload) => RoutedEvent[]> = {
       },
     ];
   },
-  // A ban's message deletion: open clients remove the messages. Per channel (channel audience); a payload
-  // without a channel (older writers) goes to the server's members.
+  // A ban's message deletion: open clients remove the messages. The service emits one event per channel,
+  // so only those who may view that channel learn the ids.
   "messages.purged": (p) => {
-    const serverId = str(p.serverId);
-    const userId = str(p.userId);
     const messageIds = Array.isArray(p.messageIds)
       ? p.messageIds.filter((id): id is string => typeof id === "string")
       : [];
-    if (!serverId || !userId || messageIds.length === 0) return [];
-    const channelId = str(p.channelId);
-    return [
-      {
-        audience: channelId ? { kind: "channel", serverId, channelId } : { kind: "server", serverId },
-        typename: "MessagesPurged",
-        data: { serverId, channelId: channelId ?? null, userId, messageIds },
-      },
-    ];
+    if (messageIds.length === 0) return [];
+    return inChannel(p, "MessagesPurged", (q) => {
+      const ids = pick("serverId", "channelId", "userId")(q);
+      return ids ? { ...ids, messageIds } : undefined;
+    });
   },
 };
 

@@ -32,7 +32,7 @@ const EVENTS = (
     ... on MessageDeleted { channelId messageId }
     ... on TypingStarted { channelId userId expiresAt }
     ... on MessagesPurged { serverId channelId userId messageIds }
-    ... on MemberLeft { serverId userId reason }
+    ... on MemberLeft { serverId userId leftReason: reason }
     ... on ChannelUpdated { channel { id } }
     ... on ResyncRequired { reason }
   } } }`;

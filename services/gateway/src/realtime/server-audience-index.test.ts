@@ -242,3 +242,37 @@ describe("visibilityChange", () => {
     expect(of("role.updated", {})).toBeUndefined();
   });
 });
+
+describe("observe's visibility shifts (kept in the replay ring for resumes)", () => {
+  it("reports who may see differently after each event, attached here or not; nothing for new things or renames", async () => {
+    const { index } = await scene();
+    const observe = (type: string, payload: Record<string, unknown>) => index.observe(event(type, payload));
+    const overwrites = (list: unknown[]) => ({
+      serverId: "S",
+      channelId: "secret",
+      channel: { overwrites: list },
+    });
+    expect(await observe("message.created", { serverId: "S", channelId: "general" })).toBeUndefined();
+    expect(
+      await observe("channel.created", { serverId: "S", channelId: "new", channel: {} }),
+    ).toBeUndefined();
+    expect(await observe("server.created", { serverId: "T", server: { ownerId: "A" } })).toBeUndefined();
+    expect(await observe("channel.updated", overwrites([{ targetId: "A" }]))).toEqual({ serverId: "S" });
+    expect(await observe("channel.updated", overwrites([{ targetId: "A" }]))).toBeUndefined(); // a rename
+    expect(await observe("member.joined", { serverId: "S", userId: "Z", member: {} })).toEqual({
+      serverId: "S",
+      userId: "Z",
+    });
+    expect(await observe("member.left", { serverId: "S", userId: "A", reason: "kick" })).toEqual({
+      serverId: "S",
+      userId: "A",
+    });
+    expect(await observe("channel.deleted", { serverId: "S", channelId: "secret" })).toEqual({
+      serverId: "S",
+    });
+    expect(await observe("server.deleted", { serverId: "S" })).toEqual({
+      serverId: "S",
+      serverDeleted: true,
+    });
+  });
+});

@@ -253,7 +253,7 @@ export function defineMessageStreamScenarios(topology: () => Topology): void {
       } finally {
         await Promise.all(streams.map((s) => s.close()));
       }
-    });
+    }, 120_000);
 
     it("subscribers dropped for seconds during traffic resume on the same or the other node: 0 missed, 0 reordered, 0 duplicated", async () => {
       const owner = await newMember();
@@ -289,6 +289,11 @@ export function defineMessageStreamScenarios(topology: () => Topology): void {
         await traffic;
         const ids = (await history(owner, general)).map((m) => m.id);
         expect(missedWhileAway).toBeGreaterThan(20);
+        if (process.env.BEEP_IT_FIGURES) {
+          console.info(
+            `resume: ${ids.length} messages, ${missedWhileAway} sent while 3 subscribers were away`,
+          );
+        }
         for (const [i, stream] of second.entries()) {
           await stream.waitForMessage(ids.at(-1)!);
           expect(stream.errors).toEqual([]);
@@ -302,7 +307,7 @@ export function defineMessageStreamScenarios(topology: () => Topology): void {
         await traffic;
         await Promise.all([...first, ...second].map((s) => s.close()));
       }
-    });
+    }, 120_000);
 
     it("a since beyond the replay window under message traffic starts with ResyncRequired, then live messages", async () => {
       const owner = await newMember();
@@ -324,7 +329,7 @@ export function defineMessageStreamScenarios(topology: () => Topology): void {
       } finally {
         await resumed.close();
       }
-    });
+    }, 120_000);
 
     it("a member without VIEW_CHANNEL never receives a private channel's created, updated, deleted or typing events", async () => {
       const owner = await newMember();
@@ -454,6 +459,8 @@ export function defineMessageStreamScenarios(topology: () => Topology): void {
       const shown = await send(owner, secret, "said once visible");
       const resumed = await openStream(member, a(), since);
       try {
+        // Live events follow the stream's first event (a resync covers everything before it).
+        await resumed.waitFor(() => true, "the first event");
         const probe = await send(owner, general, "probe");
         await resumed.waitForMessage(probe.id);
         expect(resumed.created(secret)).not.toContain(hidden.id);
@@ -478,6 +485,7 @@ export function defineMessageStreamScenarios(topology: () => Topology): void {
       await call(KICK, { serverId, userId: member.userId }, owner.token);
       const resumed = await openStream(member, b(), since);
       try {
+        await resumed.waitFor(() => true, "the first event");
         await call(UPDATE_PROFILE, { bio: "probe" }, member.token);
         await resumed.waitFor((e) => e.user?.bio === "probe", "probe");
         expect(resumed.events()[0]).toEqual({ __typename: "ResyncRequired", reason: "VISIBILITY_CHANGED" });

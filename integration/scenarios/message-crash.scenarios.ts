@@ -84,7 +84,9 @@ export function defineMessageCrashScenarios(topology: () => Topology): void {
           }
         }),
       );
-      await sleep(120);
+      // Kill once traffic is flowing (some sends acknowledged), while more are in flight.
+      const flowing = Date.now() + 20_000;
+      while (acknowledged.size < 6 && Date.now() < flowing) await sleep(5);
       await messages.stop("SIGKILL");
       await traffic;
       await messages.start();

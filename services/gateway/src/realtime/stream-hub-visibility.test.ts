@@ -190,4 +190,20 @@ describe("StreamHub resume across visibility changes", () => {
     await s.open("A", resumedAgain, since2);
     expect(resumedAgain.events()).toEqual(["m3", "MemberJoined", "m4"]);
   });
+
+  it("a change already in the user's fresh snapshot but not yet processed here: ResyncRequired when its event arrives", async () => {
+    const s = await setup();
+    const since = await s.awayAfterFirstMessage();
+    await s.publish(message("general", "m1"));
+    // Kicked in the database (the attach reads that), the event still on its way to this node.
+    s.world.set("A", "S", undefined);
+    const resumed = new Socket();
+    await s.open("A", resumed, since);
+    expect(resumed.events()).toEqual([]); // m1 filtered by the newer snapshot: a gap, until...
+    await s.publish(event("member.left", { serverId: "S", userId: "A", reason: "kick" }));
+    expect(resumed.events()).toEqual(["ResyncRequired:VISIBILITY_CHANGED", "MemberLeft"]);
+    // Someone else's change concerns nobody resumed here.
+    await s.publish(event("member.joined", { serverId: "S", userId: "Z", member: { userId: "Z" } }));
+    expect(resumed.events()).toEqual(["ResyncRequired:VISIBILITY_CHANGED", "MemberLeft"]);
+  });
 });

@@ -11,6 +11,15 @@ export const CLOSE_SLOW_CONSUMER = 4008;
 /** How far (in log positions) a `since` may be ahead of this node: another node may have delivered a bit more. */
 const AHEAD_SLACK = 100_000;
 
+/**
+ * How long after a resume a visibility change concerning the user still makes the hub send ResyncRequired.
+ * The user's snapshot is read fresh from the database on attach, so it can already reflect a change whose
+ * event this node has not processed yet (outbox relay and bus lag): the replay (or the events up to that
+ * change) then used visibility newer than the events. When that late event arrives, the client is told to
+ * refetch. Bounds the lag this covers.
+ */
+const RESUME_GRACE_MS = 10_000;
+
 /** Why a stream starts with `ResyncRequired`. */
 export type ResyncReason = "WINDOW_EXCEEDED" | "UNKNOWN_POSITION" | "VISIBILITY_CHANGED";
 
@@ -77,6 +86,8 @@ interface Subscriber extends StreamRequest {
   backlog: number;
   tail: Promise<void>;
   iterator: HeldOpenIterator;
+  /** Resumed (replayed or skipped ahead) until this time (ms): see {@link RESUME_GRACE_MS}. */
+  graceUntil?: number;
 }
 
 /** A frame payload; undefined when the execution failed (logged, nothing sent). */
@@ -110,6 +121,8 @@ export function parseSince(since: string | null | undefined): number | undefined
  */
 export class StreamHub {
   private readonly byUser = new Map<string, Set<Subscriber>>();
+  /** Recently resumed subscribers (see {@link RESUME_GRACE_MS}). */
+  private readonly graced = new Set<Subscriber>();
   private readonly bySocket = new Map<StreamSocket, Set<Subscriber>>();
   private readonly pending: { event: BusEvent; position: number }[] = [];
   private readonly metrics: StreamHubMetrics;
@@ -189,7 +202,10 @@ export class StreamHub {
       if (since > last) {
         if (since - last > AHEAD_SLACK) this.resync(subscriber, "UNKNOWN_POSITION", last);
         // Another node already delivered up to `since`: skip until this node gets there.
-        else subscriber.after = since;
+        else {
+          subscriber.after = since;
+          this.grace(subscriber);
+        }
       } else if (ring.covers(since)) {
         // Replay filters by the visibility of now; if this user's changed during the gap, that would hand over
         // events they could not see then (or drop ones they could): the client refetches instead.
@@ -201,7 +217,10 @@ export class StreamHub {
           }
         }
         if (shifted) this.resync(subscriber, "VISIBILITY_CHANGED", last);
-        else for (const entry of ring.after(since)) this.replay(subscriber, entry);
+        else {
+          for (const entry of ring.after(since)) this.replay(subscriber, entry);
+          this.grace(subscriber);
+        }
       } else {
         this.resync(subscriber, "WINDOW_EXCEEDED", last);
       }
@@ -214,6 +233,23 @@ export class StreamHub {
     for (const routed of entry.routed) {
       if (!this.includes(routed.audience, subscriber.userId)) continue;
       this.deliver(subscriber, this.render(subscriber.execute, rootOf(routed, String(entry.position))));
+    }
+  }
+
+  private grace(subscriber: Subscriber): void {
+    subscriber.graceUntil = (this.options.now ?? Date.now)() + RESUME_GRACE_MS;
+    this.graced.add(subscriber);
+  }
+
+  /** A visibility change reached this node shortly after streams resumed: those it concerns must refetch. */
+  private resyncGraced(shift: VisibilityShift, position: number, last: number): void {
+    const now = (this.options.now ?? Date.now)();
+    for (const subscriber of [...this.graced]) {
+      if (subscriber.closed || (subscriber.graceUntil ?? 0) < now) {
+        this.graced.delete(subscriber);
+      } else if (position > subscriber.after && this.shiftConcerns(shift, subscriber.userId)) {
+        this.resync(subscriber, "VISIBILITY_CHANGED", last);
+      }
     }
   }
 
@@ -236,6 +272,7 @@ export class StreamHub {
   private remove(subscriber: Subscriber): void {
     if (subscriber.closed) return;
     subscriber.closed = true;
+    this.graced.delete(subscriber);
     const forUser = this.byUser.get(subscriber.userId);
     if (forUser?.delete(subscriber)) {
       this.openCount--;
@@ -275,8 +312,10 @@ export class StreamHub {
         this.options.logger.error({ err, event_type: event.type, event_id: event.id }, "event route failed");
       }
     }
+    const ring = this.requireRing();
+    if (shift && this.graced.size > 0) this.resyncGraced(shift, position, ring.last);
     // Ring and delivery in the same synchronous step: a stream opening in between sees both or neither.
-    this.requireRing().record(position, routed, shift);
+    ring.record(position, routed, shift);
     for (const r of routed) this.fanOut(r, position);
   }
 

@@ -1,5 +1,6 @@
 import type { Topology } from "../harness/topology.ts";
 import { defineAccountScenarios } from "./account.scenarios.ts";
+import { defineDiscoveryScenarios } from "./discovery.scenarios.ts";
 import { defineHardeningScenarios } from "./hardening.scenarios.ts";
 import { defineIdentityScenarios } from "./identity.scenarios.ts";
 import { defineLdapScenarios } from "./ldap.scenarios.ts";
@@ -29,4 +30,5 @@ export function defineAllTopologyScenarios(topology: () => Topology): void {
   defineServersScenarios(topology);
   defineModerationScenarios(topology);
   definePermissionsScenarios(topology);
+  defineDiscoveryScenarios(topology);
 }

@@ -9,6 +9,9 @@ import type { RpcRuntime } from "@beep/rpc";
 import type { JSONWebKeySet } from "jose";
 import { CallerAuthenticator } from "./caller-authenticator.ts";
 import { ChannelsService } from "./channels.service.ts";
+import { DiscoveryRepository } from "./discovery.repository.ts";
+import { DiscoveryServiceDesc, discoveryRoutes } from "./discovery.routes.ts";
+import { DiscoveryService } from "./discovery.service.ts";
 import { InternalCallerGuard } from "./internal-caller.ts";
 import { serversMigrations } from "./migrations/index.ts";
 import { ModerationRepository } from "./moderation.repository.ts";
@@ -90,6 +93,11 @@ export const serversModule = defineModule({
     registry.service(
       ModerationServiceDesc,
       invalidatingAfterWrites(moderationRoutes(moderation, callers), permissionCache),
+    );
+
+    registry.service(
+      DiscoveryServiceDesc,
+      discoveryRoutes(new DiscoveryService({ db, discovery: new DiscoveryRepository() }), callers),
     );
 
     const relay = new OutboxRelay({

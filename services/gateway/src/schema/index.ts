@@ -1,9 +1,11 @@
 import { accountSchema } from "./account.schema.ts";
 import { baseSchema } from "./base.schema.ts";
+import { discoverySchema } from "./discovery.schema.ts";
 import { identitySchema } from "./identity.schema.ts";
 import { ldapSchema } from "./ldap.schema.ts";
 import { moderationSchema } from "./moderation.schema.ts";
 import { oneTimeCodesSchema } from "./one-time-codes.schema.ts";
+import { pagingSchema } from "./paging.schema.ts";
 import { permissionsSchema } from "./permissions.schema.ts";
 import { recoverySchema } from "./recovery.schema.ts";
 import type { SchemaModule } from "./schema-module.ts";
@@ -26,4 +28,6 @@ export const schemaModules: readonly SchemaModule[] = [
   serversSchema,
   moderationSchema,
   permissionsSchema,
+  pagingSchema,
+  discoverySchema,
 ];

@@ -4,6 +4,7 @@ import { defineDiscoveryScenarios } from "./discovery.scenarios.ts";
 import { defineHardeningScenarios } from "./hardening.scenarios.ts";
 import { defineIdentityScenarios } from "./identity.scenarios.ts";
 import { defineLdapScenarios } from "./ldap.scenarios.ts";
+import { defineMemberListScenarios } from "./member-list.scenarios.ts";
 import { defineModerationScenarios } from "./moderation.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./one-time-codes.scenarios.ts";
 import { definePermissionsScenarios } from "./permissions.scenarios.ts";
@@ -31,4 +32,5 @@ export function defineAllTopologyScenarios(topology: () => Topology): void {
   defineModerationScenarios(topology);
   definePermissionsScenarios(topology);
   defineDiscoveryScenarios(topology);
+  defineMemberListScenarios(topology);
 }

@@ -13,6 +13,10 @@ import { DiscoveryRepository } from "./discovery.repository.ts";
 import { DiscoveryServiceDesc, discoveryRoutes } from "./discovery.routes.ts";
 import { DiscoveryService } from "./discovery.service.ts";
 import { InternalCallerGuard } from "./internal-caller.ts";
+import { MemberDirectory } from "./member-directory.ts";
+import { MemberListRepository } from "./member-list.repository.ts";
+import { MemberListServiceDesc, memberListRoutes } from "./member-list.routes.ts";
+import { MemberListService } from "./member-list.service.ts";
 import { serversMigrations } from "./migrations/index.ts";
 import { ModerationRepository } from "./moderation.repository.ts";
 import { ModerationServiceDesc, moderationRoutes } from "./moderation.routes.ts";
@@ -99,6 +103,14 @@ export const serversModule = defineModule({
       DiscoveryServiceDesc,
       discoveryRoutes(new DiscoveryService({ db, discovery: new DiscoveryRepository() }), callers),
     );
+    registry.service(
+      MemberListServiceDesc,
+      memberListRoutes(
+        new MemberListService({ db, repo, members: new MemberListRepository(), access }),
+        callers,
+      ),
+    );
+    const memberDirectory = new MemberDirectory(db, logger);
 
     const relay = new OutboxRelay({
       db: database.db,
@@ -122,11 +134,13 @@ export const serversModule = defineModule({
           if (typeof sessionId === "string") revokedSessions.record(sessionId);
         });
         await permissionCache.subscribe(k.get<Bus>("bus"));
+        await memberDirectory.start(k.get<Bus>("bus"));
         await relay.start();
       },
       stop: async () => {
         await relay.stop();
         await revocations?.close();
+        await memberDirectory.close();
         await permissionCache.close();
       },
     };

@@ -87,6 +87,7 @@ export interface ServersTables {
   invites: InvitesTable;
   bans: BansTable;
   audit_log: AuditLogTable;
+  user_directory: UserDirectoryTable;
 }
 
 /** `servers.bans`: users banned from a server (SRV-6). */
@@ -109,4 +110,12 @@ export interface AuditLogTable {
   reason: ColumnType<string, string | undefined, string>;
   changes: ColumnType<Record<string, unknown>, string | undefined, string>;
   created_at: Timestamp;
+}
+
+/** `servers.user_directory`: users' names, from the users service's events (SRV-7 member list). */
+export interface UserDirectoryTable {
+  user_id: string;
+  username: string;
+  display_name: ColumnType<string, string | undefined, string>;
+  updated_at: Timestamp;
 }

@@ -3,6 +3,7 @@ import { baseSchema } from "./base.schema.ts";
 import { discoverySchema } from "./discovery.schema.ts";
 import { identitySchema } from "./identity.schema.ts";
 import { ldapSchema } from "./ldap.schema.ts";
+import { memberListSchema } from "./member-list.schema.ts";
 import { moderationSchema } from "./moderation.schema.ts";
 import { oneTimeCodesSchema } from "./one-time-codes.schema.ts";
 import { pagingSchema } from "./paging.schema.ts";
@@ -30,4 +31,5 @@ export const schemaModules: readonly SchemaModule[] = [
   permissionsSchema,
   pagingSchema,
   discoverySchema,
+  memberListSchema,
 ];

@@ -4,6 +4,7 @@ import { SERVERS_SCHEMA } from "../servers.schema-name.ts";
 import * as servers from "./0001_servers.ts";
 import * as moderation from "./0003_moderation.ts";
 import * as discovery from "./0004_discovery.ts";
+import * as memberDirectory from "./0005_member_directory.ts";
 
 /** The servers schema's migrations, forward-only, applied in name order. */
 export const serversMigrations: Record<string, Migration> = {
@@ -11,4 +12,5 @@ export const serversMigrations: Record<string, Migration> = {
   "0002_outbox": outboxMigration(SERVERS_SCHEMA),
   "0003_moderation": moderation,
   "0004_discovery": discovery,
+  "0005_member_directory": memberDirectory,
 };

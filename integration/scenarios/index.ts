@@ -1,5 +1,6 @@
 import type { Topology } from "../harness/topology.ts";
 import { defineAccountScenarios } from "./account.scenarios.ts";
+import { defineChannelSyncScenarios } from "./channel-sync.scenarios.ts";
 import { defineDiscoveryScenarios } from "./discovery.scenarios.ts";
 import { defineHardeningScenarios } from "./hardening.scenarios.ts";
 import { defineIdentityScenarios } from "./identity.scenarios.ts";
@@ -33,4 +34,5 @@ export function defineAllTopologyScenarios(topology: () => Topology): void {
   definePermissionsScenarios(topology);
   defineDiscoveryScenarios(topology);
   defineMemberListScenarios(topology);
+  defineChannelSyncScenarios(topology);
 }

@@ -2,6 +2,7 @@ import { BeepError } from "@beep/errors";
 import { newId } from "@beep/ids";
 import type { Kysely, Transaction } from "kysely";
 import { recordAudit } from "./audit-log.ts";
+import { propagateToSyncedChildren, setSynced, syncWithFolder } from "./channel-sync.ts";
 import {
   type AccessReader,
   channelPermissions,
@@ -75,6 +76,8 @@ export class ChannelsService {
         position,
         topic,
       });
+      // Discord's sync model: a channel made in a folder starts with the folder's overwrites, synced.
+      if (parentId !== null) await syncWithFolder(trx, id, parentId);
       await emit(trx, [{ type: "channel.created", payload: { serverId, channelId: id } }]);
       await recordAudit(trx, {
         serverId,
@@ -84,7 +87,7 @@ export class ChannelsService {
         targetId: id,
         changes: { name, type, parentId, topic },
       });
-      return channelView((await repo.findChannel(trx, id)) ?? unreachable(id), []);
+      return this.view(trx, serverId, id);
     });
   }
 
@@ -97,9 +100,11 @@ export class ChannelsService {
       topic?: string | undefined;
       position?: number | undefined;
       parentId?: string | undefined;
+      /** Take the (new) folder's overwrites and follow them; otherwise a moved channel keeps its own. */
+      syncPermissions?: boolean | undefined;
     },
   ): Promise<ChannelView> {
-    return this.inChannel(caller, channelId, async (trx, { access, channel, permissions }) => {
+    return this.inChannel(caller, channelId, async (trx, { access, channel, overwrites, permissions }) => {
       requireBits(permissions, Permission.MANAGE_CHANNELS, "manage channels");
       const changes: Partial<{ name: string; topic: string; position: number; parent_id: string | null }> =
         {};
@@ -118,6 +123,13 @@ export class ChannelsService {
         changes.parent_id = await this.validParent(trx, access, patch.parentId, channel.type);
       }
       await this.deps.repo.updateChannel(trx, channelId, changes);
+      const parentId = changes.parent_id !== undefined ? changes.parent_id : channel.parent_id;
+      if (patch.syncPermissions === true) {
+        await this.syncToFolder(trx, { access, channel, overwrites, permissions }, parentId);
+      } else if (changes.parent_id !== undefined && changes.parent_id !== channel.parent_id) {
+        // Moved into or out of a folder: it keeps its own overwrites, so it no longer follows a folder.
+        await setSynced(trx, channelId, false);
+      }
       await emit(trx, [{ type: "channel.updated", payload: { serverId: access.server.id, channelId } }]);
       await recordAudit(trx, {
         serverId: access.server.id,
@@ -187,7 +199,7 @@ export class ChannelsService {
     if ((allow & deny) !== 0n) {
       throw new BeepError("BAD_USER_INPUT", "A bit cannot be both allowed and denied", { field: "deny" });
     }
-    return this.inChannel(caller, channelId, async (trx, { access, overwrites, permissions }) => {
+    return this.inChannel(caller, channelId, async (trx, { access, channel, overwrites, permissions }) => {
       requireBits(permissions, Permission.MANAGE_ROLES, "edit channel permissions");
       await this.requireTarget(trx, access, targetType, input.targetId);
       const before = overwrites.find(
@@ -203,6 +215,7 @@ export class ChannelsService {
         deny: String(deny),
       });
       await emit(trx, [{ type: "channel.updated", payload: { serverId: access.server.id, channelId } }]);
+      await this.afterOverwriteEdit(trx, access.server.id, channel);
       await recordAudit(trx, {
         serverId: access.server.id,
         actorId: caller.userId,
@@ -222,7 +235,7 @@ export class ChannelsService {
     input: { targetType: string; targetId: string },
   ): Promise<ChannelView> {
     const targetType = overwriteTarget(input.targetType);
-    return this.inChannel(caller, channelId, async (trx, { access, overwrites, permissions }) => {
+    return this.inChannel(caller, channelId, async (trx, { access, channel, overwrites, permissions }) => {
       requireBits(permissions, Permission.MANAGE_ROLES, "edit channel permissions");
       const before = overwrites.find(
         (o) => o.channel_id === channelId && o.target_type === targetType && o.target_id === input.targetId,
@@ -231,6 +244,7 @@ export class ChannelsService {
       requireGrantable(permissions, BigInt(before.allow) | BigInt(before.deny), 0n);
       await this.deps.repo.deleteOverwrite(trx, channelId, targetType, input.targetId);
       await emit(trx, [{ type: "channel.updated", payload: { serverId: access.server.id, channelId } }]);
+      await this.afterOverwriteEdit(trx, access.server.id, channel);
       await recordAudit(trx, {
         serverId: access.server.id,
         actorId: caller.userId,
@@ -241,6 +255,68 @@ export class ChannelsService {
       });
       return this.view(trx, access.server.id, channelId);
     });
+  }
+
+  /** Makes a channel in a folder take the folder's overwrites again (MANAGE_ROLES in it). */
+  async syncPermissions(caller: Caller, channelId: string): Promise<ChannelView> {
+    return this.inChannel(caller, channelId, async (trx, found) => {
+      await this.syncToFolder(trx, found, found.channel.parent_id);
+      const serverId = found.access.server.id;
+      await emit(trx, [{ type: "channel.updated", payload: { serverId, channelId } }]);
+      return this.view(trx, serverId, channelId);
+    });
+  }
+
+  /** Copies the folder's overwrites onto the channel: MANAGE_ROLES, and only bits the caller could set. */
+  private async syncToFolder(
+    trx: Transaction<ServersTables>,
+    { access, channel, overwrites, permissions }: ChannelAccess,
+    folderId: string | null,
+  ): Promise<void> {
+    if (folderId === null) {
+      throw new BeepError("BAD_USER_INPUT", "Only a channel in a folder can sync with it", {
+        field: "syncPermissions",
+      });
+    }
+    requireBits(permissions, Permission.MANAGE_ROLES, "edit channel permissions");
+    // What changes for each target: the channel's overwrites now against the folder's.
+    const key = (o: OverwriteRow) => `${o.target_type}:${o.target_id}`;
+    const mine = new Map(overwrites.filter((o) => o.channel_id === channel.id).map((o) => [key(o), o]));
+    const theirs = new Map(overwrites.filter((o) => o.channel_id === folderId).map((o) => [key(o), o]));
+    for (const target of new Set([...mine.keys(), ...theirs.keys()])) {
+      const before = mine.get(target);
+      const after = theirs.get(target);
+      requireGrantable(permissions, BigInt(before?.allow ?? 0), BigInt(after?.allow ?? 0));
+      requireGrantable(permissions, BigInt(before?.deny ?? 0), BigInt(after?.deny ?? 0));
+    }
+    await syncWithFolder(trx, channel.id, folderId);
+    await recordAudit(trx, {
+      serverId: access.server.id,
+      actorId: access.userId,
+      action: "CHANNEL_UPDATE",
+      targetType: "channel",
+      targetId: channel.id,
+      changes: { permissionsSynced: true, parentId: folderId },
+    });
+  }
+
+  /** A folder's edit reaches its synced channels; a channel's own edit unsyncs it. */
+  private async afterOverwriteEdit(
+    trx: Transaction<ServersTables>,
+    serverId: string,
+    channel: ChannelRow,
+  ): Promise<void> {
+    if (channel.type === "folder") {
+      const synced = await propagateToSyncedChildren(trx, channel.id);
+      if (synced.length > 0) {
+        await emit(
+          trx,
+          synced.map((channelId) => ({ type: "channel.updated", payload: { serverId, channelId } })),
+        );
+      }
+    } else if (channel.permissions_synced) {
+      await setSynced(trx, channel.id, false);
+    }
   }
 
   private inChannel<T>(

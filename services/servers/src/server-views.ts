@@ -21,6 +21,8 @@ export interface ChannelView {
   position: number;
   topic: string;
   overwrites: Array<{ targetType: string; targetId: string; allow: string; deny: string }>;
+  /** Its overwrites follow its folder's (Discord's sync model). */
+  permissionsSynced: boolean;
 }
 
 /** A role as callers see it; permissions as a decimal string. */
@@ -80,6 +82,7 @@ export function channelView(row: ChannelRow, overwrites: OverwriteRow[]): Channe
     parentId: row.parent_id === null ? "" : String(row.parent_id),
     position: row.position,
     topic: row.topic,
+    permissionsSynced: row.permissions_synced,
     overwrites: overwrites
       .filter((o) => String(o.channel_id) === String(row.id))
       .map((o) => ({

@@ -24,6 +24,7 @@ export type RoleRow = Pick<RolesTable, "id" | "server_id" | "name"> & {
 export type ChannelRow = Pick<ChannelsTable, "id" | "server_id" | "type" | "name" | "parent_id"> & {
   position: number;
   topic: string;
+  permissions_synced: boolean;
 };
 /** An overwrite row as read. */
 export interface OverwriteRow {
@@ -257,7 +258,7 @@ export class ServersRepository {
   async channels(db: Db, serverId: string): Promise<ChannelRow[]> {
     return db
       .selectFrom("channels")
-      .select(["id", "server_id", "type", "name", "parent_id", "position", "topic"])
+      .select(["id", "server_id", "type", "name", "parent_id", "position", "topic", "permissions_synced"])
       .where("server_id", "=", serverId)
       .orderBy("position")
       .orderBy("id")
@@ -267,7 +268,7 @@ export class ServersRepository {
   async findChannel(db: Db, channelId: string): Promise<ChannelRow | undefined> {
     return db
       .selectFrom("channels")
-      .select(["id", "server_id", "type", "name", "parent_id", "position", "topic"])
+      .select(["id", "server_id", "type", "name", "parent_id", "position", "topic", "permissions_synced"])
       .where("id", "=", channelId)
       .executeTakeFirst();
   }

@@ -53,6 +53,8 @@ export interface ChannelsTable {
   position: ColumnType<number, number | undefined, number>;
   topic: ColumnType<string, string | undefined, string>;
   created_at: Timestamp;
+  /** Its overwrites are a copy of its folder's, kept equal (0006_channel_sync). */
+  permissions_synced: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 /** `servers.overwrites`: a channel's allow/deny bits for one role or one member. */

@@ -1,5 +1,6 @@
 import { accountSchema } from "./account.schema.ts";
 import { baseSchema } from "./base.schema.ts";
+import { channelSyncSchema } from "./channel-sync.schema.ts";
 import { discoverySchema } from "./discovery.schema.ts";
 import { identitySchema } from "./identity.schema.ts";
 import { ldapSchema } from "./ldap.schema.ts";
@@ -32,4 +33,5 @@ export const schemaModules: readonly SchemaModule[] = [
   pagingSchema,
   discoverySchema,
   memberListSchema,
+  channelSyncSchema,
 ];

@@ -5,6 +5,7 @@ import * as servers from "./0001_servers.ts";
 import * as moderation from "./0003_moderation.ts";
 import * as discovery from "./0004_discovery.ts";
 import * as memberDirectory from "./0005_member_directory.ts";
+import * as channelSync from "./0006_channel_sync.ts";
 
 /** The servers schema's migrations, forward-only, applied in name order. */
 export const serversMigrations: Record<string, Migration> = {
@@ -13,4 +14,5 @@ export const serversMigrations: Record<string, Migration> = {
   "0003_moderation": moderation,
   "0004_discovery": discovery,
   "0005_member_directory": memberDirectory,
+  "0006_channel_sync": channelSync,
 };

@@ -10,6 +10,7 @@ import { defineModerationScenarios } from "./moderation.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./one-time-codes.scenarios.ts";
 import { definePermissionsScenarios } from "./permissions.scenarios.ts";
 import { defineRecoveryScenarios } from "./recovery.scenarios.ts";
+import { defineServerLimitsScenarios } from "./server-limits.scenarios.ts";
 import { defineServersScenarios } from "./servers.scenarios.ts";
 import { defineSessionsScenarios } from "./sessions.scenarios.ts";
 import { defineSsoScenarios } from "./sso.scenarios.ts";
@@ -35,4 +36,5 @@ export function defineAllTopologyScenarios(topology: () => Topology): void {
   defineDiscoveryScenarios(topology);
   defineMemberListScenarios(topology);
   defineChannelSyncScenarios(topology);
+  defineServerLimitsScenarios(topology);
 }

@@ -3,6 +3,7 @@ import { type Bus, type BusSubscription, OutboxRelay } from "@beep/bus";
 import type { BeepConfig } from "@beep/config";
 import { type DatabaseHandle, migrateSchema, serviceDatabase } from "@beep/db";
 import { defineModule } from "@beep/kernel";
+import { openRateLimitStore } from "@beep/limits";
 import type { ObservabilityRuntime } from "@beep/observability";
 import { UsersService } from "@beep/proto/gen/beep/users/v1/users_pb.ts";
 import type { RpcRuntime } from "@beep/rpc";
@@ -13,6 +14,7 @@ import { DiscoveryRepository } from "./discovery.repository.ts";
 import { DiscoveryServiceDesc, discoveryRoutes } from "./discovery.routes.ts";
 import { DiscoveryService } from "./discovery.service.ts";
 import { InternalCallerGuard } from "./internal-caller.ts";
+import { InviteRateLimit } from "./invites-rate.ts";
 import { MemberDirectory } from "./member-directory.ts";
 import { MemberListRepository } from "./member-list.repository.ts";
 import { MemberListServiceDesc, memberListRoutes } from "./member-list.routes.ts";
@@ -64,6 +66,8 @@ export const serversModule = defineModule({
     const repo = new ServersRepository();
     const access = new AccessReader(repo);
     const limits = config.servers;
+    const limitStore = await openRateLimitStore(config.cache.url, { keyPrefix: "beep:rl:" });
+    const inviteRate = new InviteRateLimit(limitStore, limits.invitesPerUserPerHour);
     const permissionCache = new PermissionCache({ db, repo, maxServers: limits.permissionCacheServers });
     registry.service(
       PermissionsServiceDesc,
@@ -78,7 +82,7 @@ export const serversModule = defineModule({
       invalidatingAfterWrites(
         serversRoutes(
           {
-            servers: new ServersService({ db, repo, access, logger, limits }),
+            servers: new ServersService({ db, repo, access, logger, limits, inviteRate }),
             channels: new ChannelsService({ db, repo, access, limits }),
             roles: new RolesService({ db, repo, access, limits }),
           },
@@ -141,6 +145,7 @@ export const serversModule = defineModule({
         await relay.stop();
         await revocations?.close();
         await memberDirectory.close();
+        await limitStore.close();
         await permissionCache.close();
       },
     };

@@ -4,6 +4,7 @@ import { newId } from "@beep/ids";
 import { audit, type Logger } from "@beep/observability";
 import type { Kysely, Transaction } from "kysely";
 import { recordAudit } from "./audit-log.ts";
+import type { InviteRateLimit } from "./invites-rate.ts";
 import { requireNotBanned } from "./moderation.service.ts";
 import { isTimedOut } from "./permissions/index.ts";
 import {
@@ -39,6 +40,8 @@ export interface ServersServiceDeps {
   access: AccessReader;
   logger: Logger;
   limits: ServerLimits;
+  /** SRV-8 invites per user per server per hour; the module always passes it (tests that do not count may not). */
+  inviteRate?: InviteRateLimit;
   now?: () => Date;
 }
 
@@ -284,6 +287,7 @@ export class ServersService {
       // SRV-10: a timed-out member keeps only view/read, so not the public server's open invites either.
       if (!access.server.public || isTimedOut(access.timedOutUntil, new Date()))
         requireBits(access.base, Permission.CREATE_INSTANT_INVITE, "create invites");
+      await this.deps.inviteRate?.admit(serverId, caller.userId);
       const row = await this.deps.repo.insertInvite(trx, {
         code: randomBytes(8).toString("base64url"),
         server_id: serverId,

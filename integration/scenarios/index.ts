@@ -4,6 +4,7 @@ import { defineChannelSyncScenarios } from "./channel-sync.scenarios.ts";
 import { defineDiscoveryScenarios } from "./discovery.scenarios.ts";
 import { defineHardeningScenarios } from "./hardening.scenarios.ts";
 import { defineIdentityScenarios } from "./identity.scenarios.ts";
+import { defineInAppInvitesScenarios } from "./in-app-invites.scenarios.ts";
 import { defineLdapScenarios } from "./ldap.scenarios.ts";
 import { defineMemberListScenarios } from "./member-list.scenarios.ts";
 import { defineModerationScenarios } from "./moderation.scenarios.ts";
@@ -37,4 +38,5 @@ export function defineAllTopologyScenarios(topology: () => Topology): void {
   defineMemberListScenarios(topology);
   defineChannelSyncScenarios(topology);
   defineServerLimitsScenarios(topology);
+  defineInAppInvitesScenarios(topology);
 }

@@ -13,6 +13,8 @@ import { ChannelsService } from "./channels.service.ts";
 import { DiscoveryRepository } from "./discovery.repository.ts";
 import { DiscoveryServiceDesc, discoveryRoutes } from "./discovery.routes.ts";
 import { DiscoveryService } from "./discovery.service.ts";
+import { InAppInvitesServiceDesc, inAppInvitesRoutes } from "./in-app-invites.routes.ts";
+import { InAppInvitesService } from "./in-app-invites.service.ts";
 import { InternalCallerGuard } from "./internal-caller.ts";
 import { InviteRateLimit } from "./invites-rate.ts";
 import { MemberDirectory } from "./member-directory.ts";
@@ -77,12 +79,17 @@ export const serversModule = defineModule({
         new InternalCallerGuard(config.rpc.internalToken),
       ),
     );
+    const servers = new ServersService({ db, repo, access, logger, limits, inviteRate });
+    registry.service(
+      InAppInvitesServiceDesc,
+      inAppInvitesRoutes(new InAppInvitesService({ db, repo, access, servers }), callers),
+    );
     registry.service(
       ServersServiceDesc,
       invalidatingAfterWrites(
         serversRoutes(
           {
-            servers: new ServersService({ db, repo, access, logger, limits, inviteRate }),
+            servers,
             channels: new ChannelsService({ db, repo, access, limits }),
             roles: new RolesService({ db, repo, access, limits }),
           },

@@ -90,6 +90,7 @@ export interface ServersTables {
   bans: BansTable;
   audit_log: AuditLogTable;
   user_directory: UserDirectoryTable;
+  in_app_invites: InAppInvitesTable;
 }
 
 /** `servers.bans`: users banned from a server (SRV-6). */
@@ -120,4 +121,13 @@ export interface UserDirectoryTable {
   username: string;
   display_name: ColumnType<string, string | undefined, string>;
   updated_at: Timestamp;
+}
+
+/** `servers.in_app_invites`: invite codes sent to one user, pending until they join or decline (SRV-3). */
+export interface InAppInvitesTable {
+  server_id: string;
+  recipient_id: string;
+  code: string;
+  inviter_id: string;
+  created_at: Timestamp;
 }

@@ -3,6 +3,7 @@ import { baseSchema } from "./base.schema.ts";
 import { channelSyncSchema } from "./channel-sync.schema.ts";
 import { discoverySchema } from "./discovery.schema.ts";
 import { identitySchema } from "./identity.schema.ts";
+import { inAppInvitesSchema } from "./in-app-invites.schema.ts";
 import { ldapSchema } from "./ldap.schema.ts";
 import { memberListSchema } from "./member-list.schema.ts";
 import { moderationSchema } from "./moderation.schema.ts";
@@ -34,4 +35,5 @@ export const schemaModules: readonly SchemaModule[] = [
   discoverySchema,
   memberListSchema,
   channelSyncSchema,
+  inAppInvitesSchema,
 ];

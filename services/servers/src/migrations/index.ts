@@ -6,6 +6,7 @@ import * as moderation from "./0003_moderation.ts";
 import * as discovery from "./0004_discovery.ts";
 import * as memberDirectory from "./0005_member_directory.ts";
 import * as channelSync from "./0006_channel_sync.ts";
+import * as inAppInvites from "./0007_in_app_invites.ts";
 
 /** The servers schema's migrations, forward-only, applied in name order. */
 export const serversMigrations: Record<string, Migration> = {
@@ -15,4 +16,5 @@ export const serversMigrations: Record<string, Migration> = {
   "0004_discovery": discovery,
   "0005_member_directory": memberDirectory,
   "0006_channel_sync": channelSync,
+  "0007_in_app_invites": inAppInvites,
 };

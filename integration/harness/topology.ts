@@ -70,6 +70,7 @@ export async function startAllInOne(): Promise<Topology> {
     BEEP_SMS_TOKEN: "it-sms-token",
     ...SIGN_IN_LIMIT_ENV,
     BEEP_USERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
+    BEEP_SERVERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
   });
   await beep.start(120_000);
   return {
@@ -101,6 +102,7 @@ export async function startSplit(): Promise<Topology> {
     BEEP_AUTH_ARGON2_ITERATIONS: "1",
     ...SIGN_IN_LIMIT_ENV,
     BEEP_USERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
+    BEEP_SERVERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
   };
   const blobDir = mkdtempSync(join(tmpdir(), "beep-it-split-blobs-"));
   const usersPort = await freePort();
@@ -128,6 +130,8 @@ export async function startSplit(): Promise<Topology> {
     BEEP_DATABASE_URL: database.url,
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort}`,
     BEEP_RPC_INTERNAL_TOKEN: SPLIT_INTERNAL_TOKEN,
+    // Server pictures (SRV-1) live in the servers process's blob store.
+    BEEP_BLOB_URL: `file://${blobDir}`,
   });
   const gateway = new BeepProcess("gateway", gatewayPort, ["--target=gateway"], {
     ...common,

@@ -12,6 +12,7 @@ import { defineOneTimeCodeScenarios } from "./one-time-codes.scenarios.ts";
 import { definePermissionsScenarios } from "./permissions.scenarios.ts";
 import { defineRecoveryScenarios } from "./recovery.scenarios.ts";
 import { defineServerLimitsScenarios } from "./server-limits.scenarios.ts";
+import { defineServerPicturesScenarios } from "./server-pictures.scenarios.ts";
 import { defineServersScenarios } from "./servers.scenarios.ts";
 import { defineSessionsScenarios } from "./sessions.scenarios.ts";
 import { defineSsoScenarios } from "./sso.scenarios.ts";
@@ -39,4 +40,5 @@ export function defineAllTopologyScenarios(topology: () => Topology): void {
   defineChannelSyncScenarios(topology);
   defineServerLimitsScenarios(topology);
   defineInAppInvitesScenarios(topology);
+  defineServerPicturesScenarios(topology);
 }

@@ -27,7 +27,7 @@ export class DiscoveryRepository {
     const query = sql`to_tsquery('simple'::regconfig, servers.search_fold(${tsquery}))`;
     const rank = sql`ts_rank(s.search_vector, ${query})`;
     const result = await sql<DiscoveredRow>`
-      select s.id, s.name, s.description, s.public, s.owner_id, s.created_at,
+      select s.id, s.name, s.description, s.public, s.owner_id, s.created_at, s.picture_key, s.banner_key,
              ${memberCount} as member_count, (${rank})::text as rank
         from servers.servers s
        where s.public and s.search_vector @@ ${query}
@@ -45,7 +45,7 @@ export class DiscoveryRepository {
   ): Promise<DiscoveredRow[]> {
     const result = await sql<DiscoveredRow>`
       select * from (
-        select s.id, s.name, s.description, s.public, s.owner_id, s.created_at,
+        select s.id, s.name, s.description, s.public, s.owner_id, s.created_at, s.picture_key, s.banner_key,
                ${memberCount} as member_count, '0' as rank
           from servers.servers s
          where s.public

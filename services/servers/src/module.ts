@@ -1,4 +1,5 @@
 import { createAccessTokenVerifier, RevokedSessions } from "@beep/auth";
+import type { BlobStore } from "@beep/blob";
 import { type Bus, type BusSubscription, OutboxRelay } from "@beep/bus";
 import type { BeepConfig } from "@beep/config";
 import { type DatabaseHandle, migrateSchema, serviceDatabase } from "@beep/db";
@@ -30,6 +31,8 @@ import { PermissionsServiceDesc, permissionsRoutes } from "./permissions.routes.
 import { PermissionsService } from "./permissions.service.ts";
 import { RolesService } from "./roles.service.ts";
 import { AccessReader } from "./server-access.ts";
+import { ServerPicturesServiceDesc, serverPicturesRoutes } from "./server-pictures.routes.ts";
+import { ServerPicturesService } from "./server-pictures.service.ts";
 import { ServersRepository } from "./servers.repository.ts";
 import { ServersServiceDesc, serversRoutes } from "./servers.routes.ts";
 import { SERVERS_SCHEMA } from "./servers.schema-name.ts";
@@ -40,7 +43,7 @@ import { invalidatingAfterWrites } from "./write-invalidation.ts";
 /** The `servers` target: servers, membership, invites, channels, roles and overwrites. */
 export const serversModule = defineModule({
   name: "servers",
-  deps: ["config", "observability", "db", "bus", "rpc"],
+  deps: ["config", "observability", "db", "bus", "rpc", "blob"],
   target: true,
   async init(k) {
     const config = k.get<BeepConfig>("config");
@@ -122,6 +125,21 @@ export const serversModule = defineModule({
       ),
     );
     const memberDirectory = new MemberDirectory(db, logger);
+    const blobs = k.get<BlobStore>("blob");
+    registry.service(
+      ServerPicturesServiceDesc,
+      serverPicturesRoutes(
+        new ServerPicturesService({
+          db,
+          repo,
+          access,
+          blobs,
+          maxPictureBytes: limits.maxPictureBytes,
+          logger,
+        }),
+        callers,
+      ),
+    );
 
     const relay = new OutboxRelay({
       db: database.db,

@@ -9,6 +9,9 @@ export interface ServerView {
   ownerId: string;
   createdAt: string;
   memberCount: number;
+  /** SRV-1: changes with each upload (part of the picture URL); empty when there is none. */
+  pictureVersion: string;
+  bannerVersion: string;
 }
 
 /** A channel as callers see it, with its overwrites. */
@@ -59,6 +62,10 @@ export interface InviteView {
 
 const iso = (value: Date | string) => new Date(value).toISOString();
 
+/** The last segment of a picture's blob key (a fresh id per upload), or empty. */
+export const blobVersion = (key: string | null | undefined): string =>
+  key ? (key.split("/").pop() ?? "") : "";
+
 /** Row → view. */
 export function serverView(row: ServerRow): ServerView {
   return {
@@ -69,6 +76,8 @@ export function serverView(row: ServerRow): ServerView {
     ownerId: String(row.owner_id),
     createdAt: iso(row.created_at),
     memberCount: Number(row.member_count),
+    pictureVersion: blobVersion(row.picture_key),
+    bannerVersion: blobVersion(row.banner_key),
   };
 }
 

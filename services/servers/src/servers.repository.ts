@@ -13,6 +13,8 @@ type Db = Kysely<ServersTables>;
 export type ServerRow = Pick<ServersTable, "id" | "name" | "description" | "public" | "owner_id"> & {
   created_at: Date;
   member_count: number;
+  picture_key: string | null;
+  banner_key: string | null;
 };
 /** A role row as read. */
 export type RoleRow = Pick<RolesTable, "id" | "server_id" | "name"> & {
@@ -43,7 +45,16 @@ export type InviteRow = Pick<InvitesTable, "code" | "server_id" | "creator_id"> 
   revoked_at: Date | null;
 };
 
-const SERVER_COLUMNS = ["s.id", "s.name", "s.description", "s.public", "s.owner_id", "s.created_at"] as const;
+const SERVER_COLUMNS = [
+  "s.id",
+  "s.name",
+  "s.description",
+  "s.public",
+  "s.owner_id",
+  "s.created_at",
+  "s.picture_key",
+  "s.banner_key",
+] as const;
 
 /** `servers s` with its member count, as a correlated subquery. */
 const withMemberCount = (db: Db) =>

@@ -14,6 +14,9 @@ export interface ServersTable {
   public: boolean;
   owner_id: string;
   created_at: Timestamp;
+  /** SRV-1: blob keys of the picture and banner, null when none (0008_server_pictures). */
+  picture_key: ColumnType<string | null, string | null | undefined, string | null>;
+  banner_key: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** `servers.members`: who belongs to which server. */

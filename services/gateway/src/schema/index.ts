@@ -12,6 +12,7 @@ import { pagingSchema } from "./paging.schema.ts";
 import { permissionsSchema } from "./permissions.schema.ts";
 import { recoverySchema } from "./recovery.schema.ts";
 import type { SchemaModule } from "./schema-module.ts";
+import { serverPicturesSchema } from "./server-pictures.schema.ts";
 import { serversSchema } from "./servers.schema.ts";
 import { sessionsSchema } from "./sessions.schema.ts";
 import { ssoSchema } from "./sso.schema.ts";
@@ -36,4 +37,5 @@ export const schemaModules: readonly SchemaModule[] = [
   memberListSchema,
   channelSyncSchema,
   inAppInvitesSchema,
+  serverPicturesSchema,
 ];

@@ -7,6 +7,7 @@ import * as discovery from "./0004_discovery.ts";
 import * as memberDirectory from "./0005_member_directory.ts";
 import * as channelSync from "./0006_channel_sync.ts";
 import * as inAppInvites from "./0007_in_app_invites.ts";
+import * as serverPictures from "./0008_server_pictures.ts";
 
 /** The servers schema's migrations, forward-only, applied in name order. */
 export const serversMigrations: Record<string, Migration> = {
@@ -17,4 +18,5 @@ export const serversMigrations: Record<string, Migration> = {
   "0005_member_directory": memberDirectory,
   "0006_channel_sync": channelSync,
   "0007_in_app_invites": inAppInvites,
+  "0008_server_pictures": serverPictures,
 };

@@ -11,6 +11,7 @@ import { defineModerationScenarios } from "./moderation.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./one-time-codes.scenarios.ts";
 import { definePermissionsScenarios } from "./permissions.scenarios.ts";
 import { defineRecoveryScenarios } from "./recovery.scenarios.ts";
+import { defineServerDeletionScenarios } from "./server-deletion.scenarios.ts";
 import { defineServerLimitsScenarios } from "./server-limits.scenarios.ts";
 import { defineServerPicturesScenarios } from "./server-pictures.scenarios.ts";
 import { defineServersScenarios } from "./servers.scenarios.ts";
@@ -41,4 +42,5 @@ export function defineAllTopologyScenarios(topology: () => Topology): void {
   defineServerLimitsScenarios(topology);
   defineInAppInvitesScenarios(topology);
   defineServerPicturesScenarios(topology);
+  defineServerDeletionScenarios(topology);
 }

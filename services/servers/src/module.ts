@@ -31,6 +31,7 @@ import { PermissionsServiceDesc, permissionsRoutes } from "./permissions.routes.
 import { PermissionsService } from "./permissions.service.ts";
 import { RolesService } from "./roles.service.ts";
 import { AccessReader } from "./server-access.ts";
+import { ServerBlobCleanup } from "./server-blob-cleanup.ts";
 import { ServerPicturesServiceDesc, serverPicturesRoutes } from "./server-pictures.routes.ts";
 import { ServerPicturesService } from "./server-pictures.service.ts";
 import { ServersRepository } from "./servers.repository.ts";
@@ -126,6 +127,7 @@ export const serversModule = defineModule({
     );
     const memberDirectory = new MemberDirectory(db, logger);
     const blobs = k.get<BlobStore>("blob");
+    const blobCleanup = new ServerBlobCleanup(blobs, logger);
     registry.service(
       ServerPicturesServiceDesc,
       serverPicturesRoutes(
@@ -164,12 +166,14 @@ export const serversModule = defineModule({
         });
         await permissionCache.subscribe(k.get<Bus>("bus"));
         await memberDirectory.start(k.get<Bus>("bus"));
+        await blobCleanup.start(k.get<Bus>("bus"));
         await relay.start();
       },
       stop: async () => {
         await relay.stop();
         await revocations?.close();
         await memberDirectory.close();
+        await blobCleanup.close();
         await limitStore.close();
         await permissionCache.close();
       },

@@ -10,8 +10,7 @@ export function discoveryRoutes(
 ): ServiceImpl<typeof DiscoveryServiceDesc> {
   return {
     async discoverServers(request, context) {
-      const page = await discovery.discover(await callers.authenticate(context), request);
-      return { ...page, edges: page.edges.map(({ server, cursor }) => ({ server, cursor })) };
+      return discovery.discover(await callers.authenticate(context), request);
     },
   };
 }

@@ -82,6 +82,7 @@ export async function startAllInOne(): Promise<Topology> {
     ...SIGN_IN_LIMIT_ENV,
     ...STREAM_LIMIT_ENV,
     BEEP_USERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
+    BEEP_SERVERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
   });
   await beep.start(120_000);
   return {
@@ -115,6 +116,7 @@ export async function startSplit(): Promise<Topology> {
     ...SIGN_IN_LIMIT_ENV,
     ...STREAM_LIMIT_ENV,
     BEEP_USERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
+    BEEP_SERVERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
   };
   const blobDir = mkdtempSync(join(tmpdir(), "beep-it-split-blobs-"));
   const usersPort = await freePort();
@@ -142,6 +144,8 @@ export async function startSplit(): Promise<Topology> {
     BEEP_DATABASE_URL: database.url,
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort}`,
     BEEP_RPC_INTERNAL_TOKEN: SPLIT_INTERNAL_TOKEN,
+    // Server pictures (SRV-1) live in the servers process's blob store.
+    BEEP_BLOB_URL: `file://${blobDir}`,
   });
   const messagesPort = await freePort();
   // Messages asks servers for permissions (internal token) and users for JWKS and usernames.

@@ -1,14 +1,21 @@
 import type { Topology } from "../harness/topology.ts";
 import { defineAccountScenarios } from "./account.scenarios.ts";
 import { defineAuthorizationMatrixScenarios } from "./authorization-matrix.scenarios.ts";
+import { defineChannelSyncScenarios } from "./channel-sync.scenarios.ts";
+import { defineDiscoveryScenarios } from "./discovery.scenarios.ts";
 import { defineHardeningScenarios } from "./hardening.scenarios.ts";
 import { defineIdentityScenarios } from "./identity.scenarios.ts";
+import { defineInAppInvitesScenarios } from "./in-app-invites.scenarios.ts";
 import { defineLdapScenarios } from "./ldap.scenarios.ts";
+import { defineMemberListScenarios } from "./member-list.scenarios.ts";
 import { defineMessagesScenarios } from "./messages.scenarios.ts";
 import { defineModerationScenarios } from "./moderation.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./one-time-codes.scenarios.ts";
 import { definePermissionsScenarios } from "./permissions.scenarios.ts";
 import { defineRecoveryScenarios } from "./recovery.scenarios.ts";
+import { defineServerDeletionScenarios } from "./server-deletion.scenarios.ts";
+import { defineServerLimitsScenarios } from "./server-limits.scenarios.ts";
+import { defineServerPicturesScenarios } from "./server-pictures.scenarios.ts";
 import { defineServersScenarios } from "./servers.scenarios.ts";
 import { defineSessionsScenarios } from "./sessions.scenarios.ts";
 import { defineSsoScenarios } from "./sso.scenarios.ts";
@@ -37,4 +44,11 @@ export function defineAllTopologyScenarios(topology: () => Topology): void {
   defineStreamScenarios(topology);
   defineMessagesScenarios(topology);
   defineAuthorizationMatrixScenarios(topology);
+  defineDiscoveryScenarios(topology);
+  defineMemberListScenarios(topology);
+  defineChannelSyncScenarios(topology);
+  defineServerLimitsScenarios(topology);
+  defineInAppInvitesScenarios(topology);
+  defineServerPicturesScenarios(topology);
+  defineServerDeletionScenarios(topology);
 }

@@ -332,6 +332,16 @@ export const configSchema = z.strictObject({
       .max(10_000)
       .default(250)
       .describe("Roles (@everyone included) one server may have; more is LIMIT_EXCEEDED (SRV-8)."),
+    maxPictureBytes: positiveInt
+      .max(64 * 1024 * 1024)
+      .default(8 * 1024 * 1024)
+      .describe("Largest server picture or banner upload, in bytes (the gateway stops reading past it)."),
+    invitesPerUserPerHour: positiveInt
+      .max(10_000)
+      .default(50)
+      .describe(
+        "Invites (links and in-app) one user may create in one server per hour; more is RATE_LIMITED (SRV-8).",
+      ),
     permissionCacheServers: positiveInt
       .max(1_000_000)
       .default(10_000)

@@ -17,6 +17,7 @@ import { ServerAudienceIndex } from "./realtime/server-audience-index.ts";
 import { StreamHub } from "./realtime/stream-hub.ts";
 import { streamHubMetrics } from "./realtime/stream-metrics.ts";
 import { visibleChannelsOverRpc } from "./realtime/visible-channels.rpc.ts";
+import { createServerPictureEdge, SERVER_PICTURES_PATH_PREFIX } from "./server-pictures.edge.ts";
 import { SessionSockets } from "./session-sockets.ts";
 import { ssoEdges } from "./sso.edges.ts";
 import { UserEventHub } from "./user-event-hub.ts";
@@ -63,6 +64,12 @@ export const gatewayModule = defineModule({
     const checkSession = (token: string) =>
       sessions.checkSession({}, { headers: { authorization: `Bearer ${token}` } });
     const sessionSockets = new SessionSockets(k.get<Bus>("bus"), logger);
+    // A signed-out session must not upload: the picture edges check liveness like forward-auth does.
+    const verifyLiveToken = async (token: string) => {
+      const claims = await verifier.verify(token);
+      await checkSession(token);
+      return claims;
+    };
     const server = createGatewayServer({
       services: { clients, hub },
       verifier,
@@ -99,13 +106,17 @@ export const gatewayModule = defineModule({
           PICTURES_PATH_PREFIX,
           createPictureEdge({
             clients,
-            // A signed-out session must not upload: check liveness like forward-auth does.
-            verifyToken: async (token) => {
-              const claims = await verifier.verify(token);
-              await checkSession(token);
-              return claims;
-            },
+            verifyToken: verifyLiveToken,
             maxBytes: config.users.maxPictureBytes,
+            logger,
+          }),
+        );
+        http.route(
+          SERVER_PICTURES_PATH_PREFIX,
+          createServerPictureEdge({
+            clients,
+            verifyToken: verifyLiveToken,
+            maxBytes: config.servers.maxPictureBytes,
             logger,
           }),
         );

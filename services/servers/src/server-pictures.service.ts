@@ -5,6 +5,7 @@ import { newId } from "@beep/ids";
 import type { Logger } from "@beep/observability";
 import type { Kysely } from "kysely";
 import { recordAudit } from "./audit-log.ts";
+import { serverPayload } from "./event-payloads.ts";
 import { type AccessReader, emit, isId, notFound, Permission, requireBits } from "./server-access.ts";
 import { blobVersion, type ServerView, serverView } from "./server-views.ts";
 import type { ServersRepository } from "./servers.repository.ts";
@@ -136,6 +137,8 @@ export class ServerPicturesService {
         .execute();
       await emit(trx, [
         { type: "server.picture_updated", payload: { serverId, kind, version: blobVersion(key) } },
+        // Members' open streams learn the new picture through the usual ServerUpdated.
+        { type: "server.updated", payload: { serverId, ...(await serverPayload(trx, repo, serverId)) } },
       ]);
       await recordAudit(trx, {
         serverId,

@@ -32,6 +32,9 @@ export const SPLIT_INTERNAL_TOKEN = "it-internal-token-7c1e";
 /** `users.maxPictureBytes` of every test deployment: small, so over-limit uploads stay cheap. */
 export const TEST_MAX_PICTURE_BYTES = 64 * 1024;
 
+/** `messages.maxAttachmentBytes` of every test deployment: small, so over-limit uploads stay cheap. */
+export const TEST_MAX_ATTACHMENT_BYTES = 256 * 1024;
+
 const NATS_URL = process.env.BEEP_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 
 /**
@@ -82,6 +85,7 @@ export async function startAllInOne(): Promise<Topology> {
     ...SIGN_IN_LIMIT_ENV,
     ...STREAM_LIMIT_ENV,
     BEEP_USERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
+    BEEP_MESSAGES_MAX_ATTACHMENT_BYTES: String(TEST_MAX_ATTACHMENT_BYTES),
   });
   await beep.start(120_000);
   return {
@@ -115,6 +119,7 @@ export async function startSplit(): Promise<Topology> {
     ...SIGN_IN_LIMIT_ENV,
     ...STREAM_LIMIT_ENV,
     BEEP_USERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
+    BEEP_MESSAGES_MAX_ATTACHMENT_BYTES: String(TEST_MAX_ATTACHMENT_BYTES),
   };
   const blobDir = mkdtempSync(join(tmpdir(), "beep-it-split-blobs-"));
   const usersPort = await freePort();
@@ -150,10 +155,13 @@ export async function startSplit(): Promise<Topology> {
     BEEP_DATABASE_URL: database.url,
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort},servers=http://127.0.0.1:${serversPort}`,
     BEEP_RPC_INTERNAL_TOKEN: SPLIT_INTERNAL_TOKEN,
+    // Attachments (MSG-8): messages stores uploads; the gateway streams downloads from the same store.
+    BEEP_BLOB_URL: `file://${blobDir}`,
   });
   const gatewayEnv = {
     ...common,
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort},servers=http://127.0.0.1:${serversPort},messages=http://127.0.0.1:${messagesPort}`,
+    BEEP_BLOB_URL: `file://${blobDir}`,
   };
   const gateway = new BeepProcess("gateway", gatewayPort, ["--target=gateway"], gatewayEnv);
   // A second gateway node: the real-time stream must behave as one across nodes.

@@ -22,7 +22,8 @@ export interface PictureEdgeOptions {
   logger: Logger;
 }
 
-const STATUS: Partial<Record<ErrorCode, number>> = {
+/** HTTP status of each error code at the REST edges. */
+export const STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
@@ -36,7 +37,14 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 
 const ROUTE = /^\/users\/([^/]+)\/(picture|banner)$/;
 
-function sendError(res: HttpResponse, status: number, code: string, message: string, field?: string): void {
+/** A JSON error answer `{ error: { code, message, field? } }`. */
+export function sendError(
+  res: HttpResponse,
+  status: number,
+  code: string,
+  message: string,
+  field?: string,
+): void {
   const body = JSON.stringify({ error: { code, message, ...(field ? { field } : {}) } });
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
   res.end(body);
@@ -46,7 +54,7 @@ function sendError(res: HttpResponse, status: number, code: string, message: str
  * Reads the request body up to `limit` bytes; resolves to undefined as soon as
  * the body (declared or actual) is larger, without reading the rest.
  */
-function readLimited(req: HttpRequest, limit: number): Promise<Buffer | undefined> {
+export function readLimited(req: HttpRequest, limit: number): Promise<Buffer | undefined> {
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
@@ -91,7 +99,7 @@ const LINGER_MIN_BYTES = 1024 * 1024;
  * Why (nginx's lingering close): cutting at once makes most clients report a
  * broken pipe instead of reading the 413.
  */
-function refuseTooLarge(req: HttpRequest, res: HttpResponse, kind: string, maxBytes: number): void {
+export function refuseTooLarge(req: HttpRequest, res: HttpResponse, kind: string, maxBytes: number): void {
   sendError(res, 413, "LIMIT_EXCEEDED", `${kind} must be at most ${maxBytes} bytes`, "data");
   let discarded = 0;
   const budget = Math.max(maxBytes, LINGER_MIN_BYTES);

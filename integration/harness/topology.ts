@@ -15,6 +15,8 @@ export interface Topology {
   readonly gatewayUrl: string;
   /** A second gateway node on the same bus (split); the same as `gatewayUrl` where there is one node. */
   readonly secondGatewayUrl: string;
+  /** The directory of the deployment's file:// blob store (scenarios check what was stored). */
+  readonly blobDir: string;
   /** Every process, by name (`beep`, or `users`, `servers`, `messages`, `gateway` and `gateway2`). */
   readonly processes: Map<string, BeepProcess>;
   /** The private LDAP directory users signs in against, and the bind mode this topology uses. */
@@ -90,6 +92,7 @@ export async function startAllInOne(): Promise<Topology> {
   await beep.start(120_000);
   return {
     kind: "all",
+    blobDir: join(dir, "blobs"),
     gatewayUrl: beep.url,
     secondGatewayUrl: beep.url,
     processes: new Map([["beep", beep]]),
@@ -172,6 +175,7 @@ export async function startSplit(): Promise<Topology> {
   await Promise.all([gateway.start(), gateway2.start()]);
   return {
     kind: "split",
+    blobDir,
     gatewayUrl: gateway.url,
     secondGatewayUrl: gateway2.url,
     processes: new Map([

@@ -1,5 +1,6 @@
 import type { Topology } from "../harness/topology.ts";
 import { defineAccountScenarios } from "./account.scenarios.ts";
+import { defineAttachmentsScenarios } from "./attachments.scenarios.ts";
 import { defineAuthorizationMatrixScenarios } from "./authorization-matrix.scenarios.ts";
 import { defineHardeningScenarios } from "./hardening.scenarios.ts";
 import { defineIdentityScenarios } from "./identity.scenarios.ts";
@@ -34,5 +35,6 @@ export function defineAllTopologyScenarios(topology: () => Topology): void {
   definePermissionsScenarios(topology);
   defineStreamScenarios(topology);
   defineMessagesScenarios(topology);
+  defineAttachmentsScenarios(topology);
   defineAuthorizationMatrixScenarios(topology);
 }

@@ -15,6 +15,8 @@ export interface Topology {
   readonly gatewayUrl: string;
   /** A second gateway node on the same bus (split); the same as `gatewayUrl` where there is one node. */
   readonly secondGatewayUrl: string;
+  /** The directory of the deployment's file:// blob store (scenarios check what was stored). */
+  readonly blobDir: string;
   /** Every process, by name (`beep`, or `users`, `servers`, `messages`, `gateway` and `gateway2`). */
   readonly processes: Map<string, BeepProcess>;
   /** The private LDAP directory users signs in against, and the bind mode this topology uses. */
@@ -31,6 +33,9 @@ export const SPLIT_INTERNAL_TOKEN = "it-internal-token-7c1e";
 
 /** `users.maxPictureBytes` of every test deployment: small, so over-limit uploads stay cheap. */
 export const TEST_MAX_PICTURE_BYTES = 64 * 1024;
+
+/** `messages.maxAttachmentBytes` of every test deployment: small, so over-limit uploads stay cheap. */
+export const TEST_MAX_ATTACHMENT_BYTES = 256 * 1024;
 
 const NATS_URL = process.env.BEEP_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 
@@ -83,10 +88,12 @@ export async function startAllInOne(): Promise<Topology> {
     ...STREAM_LIMIT_ENV,
     BEEP_USERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
     BEEP_SERVERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
+    BEEP_MESSAGES_MAX_ATTACHMENT_BYTES: String(TEST_MAX_ATTACHMENT_BYTES),
   });
   await beep.start(120_000);
   return {
     kind: "all",
+    blobDir: join(dir, "blobs"),
     gatewayUrl: beep.url,
     secondGatewayUrl: beep.url,
     processes: new Map([["beep", beep]]),
@@ -117,6 +124,7 @@ export async function startSplit(): Promise<Topology> {
     ...STREAM_LIMIT_ENV,
     BEEP_USERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
     BEEP_SERVERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
+    BEEP_MESSAGES_MAX_ATTACHMENT_BYTES: String(TEST_MAX_ATTACHMENT_BYTES),
   };
   const blobDir = mkdtempSync(join(tmpdir(), "beep-it-split-blobs-"));
   const usersPort = await freePort();
@@ -154,12 +162,15 @@ export async function startSplit(): Promise<Topology> {
     BEEP_DATABASE_URL: database.url,
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort},servers=http://127.0.0.1:${serversPort}`,
     BEEP_RPC_INTERNAL_TOKEN: SPLIT_INTERNAL_TOKEN,
+    // Attachments (MSG-8): messages stores uploads; the gateway streams downloads from the same store.
+    BEEP_BLOB_URL: `file://${blobDir}`,
   });
   const gatewayEnv = {
     ...common,
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort},servers=http://127.0.0.1:${serversPort},messages=http://127.0.0.1:${messagesPort}`,
     // The events stream reads who may see what from servers' internal VisibleChannels.
     BEEP_RPC_INTERNAL_TOKEN: SPLIT_INTERNAL_TOKEN,
+    BEEP_BLOB_URL: `file://${blobDir}`,
   };
   const gateway = new BeepProcess("gateway", gatewayPort, ["--target=gateway"], gatewayEnv);
   // A second gateway node: the real-time stream must behave as one across nodes.
@@ -170,6 +181,7 @@ export async function startSplit(): Promise<Topology> {
   await Promise.all([gateway.start(), gateway2.start()]);
   return {
     kind: "split",
+    blobDir,
     gatewayUrl: gateway.url,
     secondGatewayUrl: gateway2.url,
     processes: new Map([

@@ -648,7 +648,11 @@ export const EXCLUDED_FROM_MATRIX: Record<string, { feature: string; why: string
     pending: true,
     why: "channel history; gated by the messages service's VIEW_CHANNEL/READ_MESSAGE_HISTORY checks",
   },
-  sendMessage: { feature: "messages", pending: true, why: "messages slice, not merged yet" },
+  sendMessage: {
+    feature: "messages",
+    pending: true,
+    why: "messages slice, not merged yet; its attachmentIds (MSG-8: only the sender's pending uploads to that channel) are covered by attachments.scenarios.ts and attachments.db.test.ts",
+  },
   editMessage: { feature: "messages", pending: true, why: "messages slice, not merged yet" },
   deleteMessage: { feature: "messages", pending: true, why: "messages slice, not merged yet" },
   pinMessage: { feature: "messages", pending: true, why: "messages slice, not merged yet" },

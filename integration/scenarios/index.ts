@@ -1,5 +1,6 @@
 import type { Topology } from "../harness/topology.ts";
 import { defineAccountScenarios } from "./account.scenarios.ts";
+import { defineAttachmentsScenarios } from "./attachments.scenarios.ts";
 import { defineAuthorizationMatrixScenarios } from "./authorization-matrix.scenarios.ts";
 import { defineChannelSyncScenarios } from "./channel-sync.scenarios.ts";
 import { defineDiscoveryScenarios } from "./discovery.scenarios.ts";
@@ -43,6 +44,7 @@ export function defineAllTopologyScenarios(topology: () => Topology): void {
   defineStreamAudienceScenarios(topology);
   defineStreamScenarios(topology);
   defineMessagesScenarios(topology);
+  defineAttachmentsScenarios(topology);
   defineAuthorizationMatrixScenarios(topology);
   defineDiscoveryScenarios(topology);
   defineMemberListScenarios(topology);

@@ -319,6 +319,16 @@ export const configSchema = z.strictObject({
       .default(8 * 1024 * 1024)
       .describe("Largest profile picture or banner upload, in bytes (the gateway stops reading past it)."),
   }),
+  messages: z.strictObject({
+    maxAttachmentBytes: positiveInt
+      .max(512 * 1024 * 1024)
+      .default(25 * 1024 * 1024)
+      .describe("Largest message attachment upload, in bytes (the gateway stops reading past it: 413)."),
+    pendingAttachmentTtlMinutes: positiveInt
+      .max(7 * 24 * 60)
+      .default(60)
+      .describe("Uploaded attachments never attached to a message are deleted after this many minutes."),
+  }),
   servers: z.strictObject({
     maxServersPerUser: positiveInt
       .max(10_000)

@@ -1,4 +1,5 @@
 import { createAccessTokenVerifier } from "@beep/auth";
+import type { BlobStore } from "@beep/blob";
 import type { Bus } from "@beep/bus";
 import type { BeepConfig } from "@beep/config";
 import { defineModule } from "@beep/kernel";
@@ -7,6 +8,7 @@ import { SessionsService } from "@beep/proto/gen/beep/users/v1/sessions_pb.ts";
 import { UsersService } from "@beep/proto/gen/beep/users/v1/users_pb.ts";
 import type { HttpListener, RpcRuntime } from "@beep/rpc";
 import type { JSONWebKeySet } from "jose";
+import { ATTACHMENTS_PATH_PREFIX, createAttachmentEdge } from "./attachments.edge.ts";
 import { clientIpResolver } from "./client-ip.ts";
 import { createForwardAuthHandler, FORWARD_AUTH_PATH } from "./forward-auth.ts";
 import { createGatewayServer } from "./gateway.server.ts";
@@ -25,7 +27,7 @@ import { UserEventHub } from "./user-event-hub.ts";
 /** The `gateway` target: the public GraphQL API over HTTP and WebSocket. */
 export const gatewayModule = defineModule({
   name: "gateway",
-  deps: ["config", "observability", "http", "bus", "rpc"],
+  deps: ["config", "observability", "http", "bus", "rpc", "blob"],
   target: true,
   async init(k) {
     const config = k.get<BeepConfig>("config");
@@ -117,6 +119,16 @@ export const gatewayModule = defineModule({
             clients,
             verifyToken: verifyLiveToken,
             maxBytes: config.servers.maxPictureBytes,
+            logger,
+          }),
+        );
+        http.route(
+          ATTACHMENTS_PATH_PREFIX,
+          createAttachmentEdge({
+            clients,
+            verifyToken: verifyLiveToken,
+            blobs: k.get<BlobStore>("blob"),
+            maxBytes: config.messages.maxAttachmentBytes,
             logger,
           }),
         );

@@ -1,6 +1,7 @@
 import { type Bus, type BusEvent, type BusSubscription, processOnce, writeOutbox } from "@beep/bus";
 import type { Logger } from "@beep/observability";
 import type { Kysely } from "kysely";
+import { AttachmentsRepository } from "./attachments.repository.ts";
 import type { MessagesRepository } from "./messages.repository.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
 import type { MessagesTables } from "./messages.tables.ts";
@@ -16,6 +17,9 @@ interface CleanupPayload {
   userId?: unknown;
   deleteMessagesSince?: unknown;
 }
+
+// Attachment rows go with their messages; their blobs are queued in the same transaction (sweeper deletes).
+const attachments = new AttachmentsRepository();
 
 const ids = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
@@ -35,17 +39,23 @@ export async function applyCleanup(
   return processOnce(db, MESSAGES_SCHEMA, CLEANUP_GROUP, event, async (trx) => {
     if (event.type === "server.deleted" && serverId) {
       await repo.deleteServer(trx, serverId);
+      await attachments.discardForServer(trx, serverId);
     } else if (event.type === "channel.deleted") {
       const channels = new Set([
         ...ids(payload.deletedChannelIds),
         ...(typeof payload.channelId === "string" ? [payload.channelId] : []),
       ]);
       await repo.deleteChannels(trx, [...channels]);
+      await attachments.discardForChannels(trx, [...channels]);
     } else if (event.type === "member.banned" && serverId && typeof payload.userId === "string") {
       if (typeof payload.deleteMessagesSince !== "string") return;
       const since = new Date(payload.deleteMessagesSince);
       if (Number.isNaN(since.getTime())) return;
       const purged = await repo.purgeAuthor(trx, serverId, payload.userId, since);
+      await attachments.discardForMessages(
+        trx,
+        purged.map((row) => row.id),
+      );
       if (purged.length === 0) return;
       await writeOutbox(trx, MESSAGES_SCHEMA, [
         {
@@ -68,9 +78,11 @@ export function consumeCleanup(
   db: Kysely<MessagesTables>,
   repo: MessagesRepository,
   logger: Logger,
+  blobsQueued?: () => void,
 ): Promise<BusSubscription> {
   return bus.consume(CLEANUP_GROUP, PATTERNS, async (event) => {
     const applied = await applyCleanup(db, repo, event);
+    if (applied) blobsQueued?.();
     logger.debug({ eventId: event.id, type: event.type, applied }, "messages cleanup");
   });
 }

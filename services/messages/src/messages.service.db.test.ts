@@ -149,6 +149,7 @@ describe("send", () => {
         "pinned",
         "mentions",
         "embeds",
+        "attachments",
       ].sort(),
     );
   });

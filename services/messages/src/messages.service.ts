@@ -4,6 +4,8 @@ import { BeepError } from "@beep/errors";
 import { isSnowflake, newId } from "@beep/ids";
 import { PERMISSIONS } from "@beep/servers/permissions";
 import type { Kysely } from "kysely";
+import { AttachmentsRepository } from "./attachments.repository.ts";
+import { checkAttachmentIds } from "./attachments.service.ts";
 import type { ChannelAccess, ChannelAccessCache, ChannelDirectory } from "./channel-access.ts";
 import { NO_MENTIONS, resolveMentions, type UsernameLookup } from "./mentions.ts";
 import { type MessageRecord, messageRecord, messageView } from "./message-views.ts";
@@ -56,7 +58,8 @@ function has(bits: bigint, needed: bigint): boolean {
   return (bits & needed) === needed;
 }
 
-function checkContent(content: string): string {
+function checkContent(content: string, mayBeEmpty = false): string {
+  if (mayBeEmpty && content === "") return content;
   if (content.trim().length === 0) {
     throw new BeepError("BAD_USER_INPUT", "A message needs some text", { field: "content" });
   }
@@ -88,6 +91,7 @@ function cursor(value: string | undefined, field: string): string | undefined {
  */
 export class MessagesService {
   private readonly typing: TypingThrottle;
+  private readonly attachments: AttachmentsRepository;
 
   constructor(
     private readonly deps: {
@@ -98,19 +102,32 @@ export class MessagesService {
       batcher: SendBatcher;
       bus?: Bus;
       typing?: TypingThrottle;
+      attachments?: AttachmentsRepository;
+      /** Called after a commit queued attachment blobs for deletion (wakes the sweeper). */
+      blobsQueued?: () => void;
     },
   ) {
     this.typing = deps.typing ?? new TypingThrottle();
+    this.attachments = deps.attachments ?? new AttachmentsRepository();
   }
 
   /** MSG-1: sends (or, for a repeated nonce, returns the first) message. */
   async send(
     caller: MessagesCaller,
-    input: { channelId: string; content: string; nonce?: string; replyToId?: string },
+    input: {
+      channelId: string;
+      content: string;
+      nonce?: string;
+      replyToId?: string;
+      attachmentIds?: string[];
+    },
   ): Promise<MessageRecord> {
     const channelId = checkId(input.channelId, "channelId", "channel");
-    const access = await this.require(caller.userId, channelId, VIEW | SEND, "send messages");
-    const content = checkContent(input.content);
+    const attachmentIds = checkAttachmentIds(input.attachmentIds);
+    const needed = attachmentIds.length > 0 ? VIEW | SEND | PERMISSIONS.ATTACH_FILES : VIEW | SEND;
+    const access = await this.require(caller.userId, channelId, needed, "send messages");
+    // A message may be only attachments (MSG-8).
+    const content = checkContent(input.content, attachmentIds.length > 0);
     const nonce = input.nonce === undefined || input.nonce === "" ? null : input.nonce;
     if (nonce !== null && nonce.length > MAX_NONCE_CHARS) {
       throw new BeepError("BAD_USER_INPUT", `A nonce has at most ${MAX_NONCE_CHARS} characters`, {
@@ -133,6 +150,7 @@ export class MessagesService {
       nonce,
       replyToId,
       mentions,
+      attachmentIds,
     });
     return this.record(row);
   }
@@ -141,19 +159,21 @@ export class MessagesService {
   async edit(caller: MessagesCaller, messageId: string, rawContent: string): Promise<MessageRecord> {
     const { access, row: found } = await this.visible(caller.userId, messageId, VIEW);
     if (found.author_id !== caller.userId) throw new BeepError("FORBIDDEN", "Only the author can edit");
-    const content = checkContent(rawContent);
+    const attached = await this.attachments.ofMessages(this.deps.db, [found.id]);
+    const content = checkContent(rawContent, attached.length > 0);
     const mentions = await this.mentions(caller, access, found.channel_id, content);
     const row = await this.deps.db.transaction().execute(async (trx) => {
       const current = await this.deps.repo.findForUpdate(trx, found.id);
       if (!current) throw notFound("message", "messageId");
       const updated = await this.deps.repo.updateContent(trx, found.id, content, mentions);
+      const attachments = await this.attachments.ofMessages(trx, [found.id]);
       await writeOutbox(trx, MESSAGES_SCHEMA, [
         {
           type: "message.updated",
           payload: {
             serverId: updated.server_id,
             channelId: updated.channel_id,
-            message: messageView(updated),
+            message: messageView(updated, attachments),
           },
         },
       ]);
@@ -172,6 +192,7 @@ export class MessagesService {
       const current = await this.deps.repo.findForUpdate(trx, row.id);
       if (!current) throw notFound("message", "messageId");
       await this.deps.repo.delete(trx, row.id);
+      await this.attachments.discardForMessages(trx, [row.id]);
       await writeOutbox(trx, MESSAGES_SCHEMA, [
         {
           type: "message.deleted",
@@ -179,6 +200,7 @@ export class MessagesService {
         },
       ]);
     });
+    this.deps.blobsQueued?.();
     return { messageId: row.id, channelId: row.channel_id };
   }
 
@@ -357,7 +379,14 @@ export class MessagesService {
   /** API records with their reply references, loaded in one query. */
   private async records(rows: readonly MessageRow[]): Promise<MessageRecord[]> {
     const replyIds = rows.flatMap((row) => row.reply_to_id ?? []);
-    const replied = new Map((await this.deps.repo.findMany(this.deps.db, replyIds)).map((r) => [r.id, r]));
-    return rows.map((row) => messageRecord(row, replied));
+    const [repliedRows, attachments] = await Promise.all([
+      this.deps.repo.findMany(this.deps.db, replyIds),
+      this.attachments.ofMessages(
+        this.deps.db,
+        rows.map((row) => row.id),
+      ),
+    ]);
+    const replied = new Map(repliedRows.map((r) => [r.id, r]));
+    return rows.map((row) => messageRecord(row, replied, attachments));
   }
 }

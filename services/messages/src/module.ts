@@ -1,4 +1,5 @@
 import { createAccessTokenVerifier, RevokedSessions } from "@beep/auth";
+import type { BlobStore } from "@beep/blob";
 import { type Bus, type BusSubscription, OutboxRelay } from "@beep/bus";
 import type { BeepConfig } from "@beep/config";
 import { type DatabaseHandle, migrateSchema, serviceDatabase } from "@beep/db";
@@ -7,6 +8,10 @@ import type { ObservabilityRuntime } from "@beep/observability";
 import { UsersService } from "@beep/proto/gen/beep/users/v1/users_pb.ts";
 import type { RpcRuntime } from "@beep/rpc";
 import type { JSONWebKeySet } from "jose";
+import { AttachmentSweeper } from "./attachment-sweeper.ts";
+import { AttachmentsRepository } from "./attachments.repository.ts";
+import { AttachmentsServiceDesc, attachmentsRoutes } from "./attachments.routes.ts";
+import { AttachmentsService } from "./attachments.service.ts";
 import { CallerAuthenticator } from "./caller-authenticator.ts";
 import { ChannelAccessCache } from "./channel-access.ts";
 import { consumeCleanup } from "./cleanup.consumers.ts";
@@ -22,7 +27,7 @@ import { ServersChannelDirectory } from "./servers-channel-access.ts";
 /** The `messages` target: messages of text channels, their history, pins, mentions and typing. */
 export const messagesModule = defineModule({
   name: "messages",
-  deps: ["config", "observability", "db", "bus", "rpc"],
+  deps: ["config", "observability", "db", "bus", "rpc", "blob"],
   target: true,
   async init(k) {
     const config = k.get<BeepConfig>("config");
@@ -48,9 +53,31 @@ export const messagesModule = defineModule({
     const repo = new MessagesRepository();
     const directory = new ServersChannelDirectory(clients, config.rpc.internalToken);
     const access = new ChannelAccessCache(directory, { maxEntries: 100_000, ttlMs: 60_000 });
-    const batcher = new SendBatcher({ db, repo });
-    const service = new MessagesService({ db, repo, access, directory, batcher, bus });
+    const attachmentRows = new AttachmentsRepository();
+    const attachments = new AttachmentsService({
+      db,
+      repo: attachmentRows,
+      access,
+      blobs: k.get<BlobStore>("blob"),
+      maxBytes: config.messages.maxAttachmentBytes,
+      pendingTtlMs: config.messages.pendingAttachmentTtlMinutes * 60_000,
+      logger,
+    });
+    const sweeper = new AttachmentSweeper(attachments, logger);
+    const blobsQueued = () => sweeper.kick();
+    const batcher = new SendBatcher({ db, repo, attachments: attachmentRows });
+    const service = new MessagesService({
+      db,
+      repo,
+      access,
+      directory,
+      batcher,
+      bus,
+      attachments: attachmentRows,
+      blobsQueued,
+    });
     registry.service(MessagesServiceDesc, messagesRoutes(service, callers, clients));
+    registry.service(AttachmentsServiceDesc, attachmentsRoutes(attachments, callers));
 
     const relay = new OutboxRelay({
       db: database.db,
@@ -85,10 +112,12 @@ export const messagesModule = defineModule({
           if (typeof sessionId === "string") revokedSessions.record(sessionId);
         });
         await access.subscribe(bus);
-        cleanup = await consumeCleanup(bus, db, repo, logger);
+        cleanup = await consumeCleanup(bus, db, repo, logger, blobsQueued);
         await relay.start();
+        sweeper.start();
       },
       stop: async () => {
+        await sweeper.stop();
         await relay.stop();
         await cleanup?.close();
         await revocations?.close();

@@ -2,6 +2,7 @@ import { writeOutbox } from "@beep/bus";
 import { BeepError } from "@beep/errors";
 import { newId } from "@beep/ids";
 import type { Kysely, Transaction } from "kysely";
+import { type AttachmentRow, AttachmentsRepository } from "./attachments.repository.ts";
 import { messageView } from "./message-views.ts";
 import type { MessageRow, MessagesRepository, NewMessageRow } from "./messages.repository.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
@@ -16,6 +17,8 @@ export interface PendingSend {
   nonce: string | null;
   replyToId: string | null;
   mentions: MentionSet;
+  /** Pending uploads to attach (checked for count and duplicates; ownership is checked here, locked). */
+  attachmentIds?: readonly string[];
 }
 
 /** The committed message, and whether this send created it (false: an earlier send had the nonce). */
@@ -53,15 +56,22 @@ export interface SendBatcherOptions {
  */
 export class SendBatcher {
   private readonly queue: Waiting[] = [];
+  private readonly attachments: AttachmentsRepository;
   private inFlight = 0;
   private scheduled = false;
   /** Transactions committed, and sends they carried (tests and metrics). */
   readonly stats = { batches: 0, sends: 0 };
 
   constructor(
-    private readonly deps: { db: Kysely<MessagesTables>; repo: MessagesRepository },
+    private readonly deps: {
+      db: Kysely<MessagesTables>;
+      repo: MessagesRepository;
+      attachments?: AttachmentsRepository;
+    },
     private readonly options: SendBatcherOptions = { maxBatch: 256, maxInFlight: 2 },
-  ) {}
+  ) {
+    this.attachments = deps.attachments ?? new AttachmentsRepository();
+  }
 
   /** Resolves once the message is committed (or found by its nonce). */
   send(send: PendingSend): Promise<SendOutcome> {
@@ -128,16 +138,37 @@ export class SendBatcher {
     );
     const replyIds = writers.flatMap((i) => batch[i]!.send.replyToId ?? []);
     const replyChannels = await repo.channelsOf(trx, replyIds);
+    // Attachments: only the author's pending uploads to this channel, each once (locked until commit).
+    const wanted = writers.flatMap((i) => batch[i]!.send.attachmentIds ?? []);
+    const uploads = new Map((await this.attachments.lockMany(trx, wanted)).map((row) => [row.id, row]));
+    const claimed = new Set<string>();
     const accepted: number[] = [];
     for (const i of writers) {
-      const { replyToId, channelId } = batch[i]!.send;
+      const { replyToId, channelId, authorId, attachmentIds = [] } = batch[i]!.send;
       if (replyToId !== null && replyChannels.get(replyToId) !== channelId) {
         outcomes[i] = new BeepError("BAD_USER_INPUT", "Reply to a message of this channel", {
           field: "replyToId",
         });
-      } else {
-        accepted.push(i);
+        continue;
       }
+      const usable = attachmentIds.every((id) => {
+        const upload = uploads.get(id);
+        return (
+          upload !== undefined &&
+          upload.uploader_id === authorId &&
+          upload.channel_id === channelId &&
+          upload.message_id === null &&
+          !claimed.has(id)
+        );
+      });
+      if (!usable) {
+        outcomes[i] = new BeepError("BAD_USER_INPUT", "Attach your own pending uploads to this channel", {
+          field: "attachmentIds",
+        });
+        continue;
+      }
+      for (const id of attachmentIds) claimed.add(id);
+      accepted.push(i);
     }
 
     const latest = await repo.latestIds(trx, [...new Set(accepted.map((i) => batch[i]!.send.channelId))]);
@@ -160,6 +191,14 @@ export class SendBatcher {
     });
     const inserted = await repo.insertMany(trx, rows);
     const byId = new Map(inserted.map((row) => [row.id, row]));
+    const attached: AttachmentRow[] = [];
+    for (const [k, i] of accepted.entries()) {
+      const ids = batch[i]!.send.attachmentIds ?? [];
+      // A nonce duplicate inserted nothing: its uploads stay pending.
+      if (ids.length > 0 && byId.has(rows[k]!.id)) {
+        attached.push(...(await this.attachments.attach(trx, rows[k]!.id, ids)));
+      }
+    }
     const duplicates: number[] = [];
     accepted.forEach((i, k) => {
       const row = byId.get(rows[k]!.id);
@@ -197,7 +236,11 @@ export class SendBatcher {
       MESSAGES_SCHEMA,
       created.map((row) => ({
         type: "message.created",
-        payload: { serverId: row.server_id, channelId: row.channel_id, message: messageView(row) },
+        payload: {
+          serverId: row.server_id,
+          channelId: row.channel_id,
+          message: messageView(row, attached),
+        },
       })),
     );
     return outcomes.map((o) => o ?? new Error("send was not processed"));

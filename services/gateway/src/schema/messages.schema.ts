@@ -43,6 +43,26 @@ const typeDefs = /* GraphQL */ `
     imageUrl: String
   }
 
+  "A file attached to a message (MSG-8). Download it with the viewer's bearer token (see docs/API.md)."
+  type MessageAttachment {
+    "Opaque id."
+    id: ID!
+    "The uploader's file name."
+    filename: String!
+    "Sniffed from the bytes: image/png, image/jpeg, image/gif, image/webp, else application/octet-stream."
+    contentType: String!
+    "Bytes."
+    size: Int!
+    "Pixels, for images; null otherwise."
+    width: Int
+    "Pixels, for images; null otherwise."
+    height: Int
+    "Path of the download (GET with the bearer token), relative to the gateway."
+    url: String!
+    "Path of a WebP thumbnail of at most 400 px on its longer side (images only); null otherwise."
+    thumbnailUrl: String
+  }
+
   """
   A message in a text channel (MSG-1). Ids are 64-bit time-ordered snowflakes: within a channel, a
   larger id was committed later.
@@ -80,6 +100,8 @@ const typeDefs = /* GraphQL */ `
     mentions: MessageMentions!
     "Link previews."
     embeds: [MessageEmbed!]!
+    "Attached files, in upload order (MSG-8)."
+    attachments: [MessageAttachment!]!
   }
 
   "A page of history, newest first."
@@ -107,12 +129,17 @@ const typeDefs = /* GraphQL */ `
   input SendMessageInput {
     "A text channel."
     channelId: ID!
-    "Markdown, 1–4000 characters, not only whitespace."
+    "Markdown, up to 4000 characters, not only whitespace; may be empty when attachmentIds are given."
     content: String!
     "Client-chosen id (up to 64 characters): a retry with the same nonce returns the same message."
     nonce: String
     "A message of the same channel to reply to."
     replyToId: ID
+    """
+    Up to 10 of the viewer's pending uploads to this channel (POST /attachments; ATTACH_FILES), each once.
+    Anything else is BAD_USER_INPUT (field attachmentIds).
+    """
+    attachmentIds: [ID!]
   }
 
   "Input of editMessage."
@@ -198,12 +225,24 @@ interface ProtoMessage {
   embedsJson?: string;
   embeds?: unknown;
   replyTo?: { id: string; deleted: boolean; authorId: string; content: string } | null | undefined;
+  attachments?: ProtoAttachment[];
 }
 
 function embedList(m: ProtoMessage): unknown[] {
   if (Array.isArray(m.embeds)) return m.embeds;
   const parsed: unknown = JSON.parse(m.embedsJson || "[]");
   return Array.isArray(parsed) ? parsed : [];
+}
+
+interface ProtoAttachment {
+  id: string;
+  filename: string;
+  contentType: string;
+  size: bigint | number;
+  width: number | null;
+  height: number | null;
+  url: string;
+  thumbnailUrl: string | null;
 }
 
 /** Messages, history, pins, replies, mentions and typing (MSG-1 … MSG-6, MSG-10). */
@@ -224,6 +263,17 @@ export const messagesSchema: SchemaModule = {
             ? { id: m.replyTo.id, deleted: true, authorId: null, content: null }
             : m.replyTo
           : null,
+      attachments: (m: ProtoMessage) =>
+        (m.attachments ?? []).map((a) => ({
+          id: a.id,
+          filename: a.filename,
+          contentType: a.contentType,
+          size: Number(a.size),
+          width: a.width || null,
+          height: a.height || null,
+          url: a.url,
+          thumbnailUrl: orNull(a.thumbnailUrl),
+        })),
       embeds: (m: ProtoMessage) => {
         return (embedList(m) as Array<Record<string, unknown>>).map((embed) => ({
           type: text(embed.type) ?? "link",
@@ -269,7 +319,13 @@ export const messagesSchema: SchemaModule = {
         _root: unknown,
         {
           input,
-        }: Input<{ channelId: string; content: string; nonce?: string | null; replyToId?: string | null }>,
+        }: Input<{
+          channelId: string;
+          content: string;
+          nonce?: string | null;
+          replyToId?: string | null;
+          attachmentIds?: string[] | null;
+        }>,
         context: Ctx,
       ) =>
         call(context, (c, o) =>
@@ -279,6 +335,7 @@ export const messagesSchema: SchemaModule = {
               content: input.content,
               nonce: input.nonce ?? "",
               replyToId: input.replyToId ?? "",
+              attachmentIds: input.attachmentIds ?? [],
             },
             o,
           ),

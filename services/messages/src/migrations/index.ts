@@ -2,10 +2,12 @@ import { inboxMigration, outboxMigration } from "@beep/bus";
 import type { Migration } from "kysely";
 import { MESSAGES_SCHEMA } from "../messages.schema-name.ts";
 import * as messages from "./0001_messages.ts";
+import * as messageSearch from "./0004_message_search.ts";
 
 /** The messages schema's migrations, forward-only, applied in name order. */
 export const messagesMigrations: Record<string, Migration> = {
   "0001_messages": messages,
   "0002_outbox": outboxMigration(MESSAGES_SCHEMA),
   "0003_inbox": inboxMigration(MESSAGES_SCHEMA),
+  "0004_message_search": messageSearch,
 };

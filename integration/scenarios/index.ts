@@ -4,6 +4,7 @@ import { defineAuthorizationMatrixScenarios } from "./authorization-matrix.scena
 import { defineHardeningScenarios } from "./hardening.scenarios.ts";
 import { defineIdentityScenarios } from "./identity.scenarios.ts";
 import { defineLdapScenarios } from "./ldap.scenarios.ts";
+import { defineMessageSearchScenarios } from "./message-search.scenarios.ts";
 import { defineMessagesScenarios } from "./messages.scenarios.ts";
 import { defineModerationScenarios } from "./moderation.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./one-time-codes.scenarios.ts";
@@ -34,5 +35,6 @@ export function defineAllTopologyScenarios(topology: () => Topology): void {
   definePermissionsScenarios(topology);
   defineStreamScenarios(topology);
   defineMessagesScenarios(topology);
+  defineMessageSearchScenarios(topology);
   defineAuthorizationMatrixScenarios(topology);
 }

@@ -10,6 +10,8 @@ import type { JSONWebKeySet } from "jose";
 import { CallerAuthenticator } from "./caller-authenticator.ts";
 import { ChannelAccessCache } from "./channel-access.ts";
 import { consumeCleanup } from "./cleanup.consumers.ts";
+import { MessageSearchServiceDesc, messageSearchRoutes } from "./message-search.routes.ts";
+import { MessageSearchService } from "./message-search.ts";
 import { MessagesRepository } from "./messages.repository.ts";
 import { MessagesServiceDesc, messagesRoutes } from "./messages.routes.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
@@ -51,6 +53,8 @@ export const messagesModule = defineModule({
     const batcher = new SendBatcher({ db, repo });
     const service = new MessagesService({ db, repo, access, directory, batcher, bus });
     registry.service(MessagesServiceDesc, messagesRoutes(service, callers, clients));
+    const search = new MessageSearchService({ db, repo, permissions: directory, directory });
+    registry.service(MessageSearchServiceDesc, messageSearchRoutes(search, callers, clients));
 
     const relay = new OutboxRelay({
       db: database.db,

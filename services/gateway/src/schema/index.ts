@@ -3,6 +3,7 @@ import { baseSchema } from "./base.schema.ts";
 import { eventsSchema } from "./events.schema.ts";
 import { identitySchema } from "./identity.schema.ts";
 import { ldapSchema } from "./ldap.schema.ts";
+import { messageSearchSchema } from "./message-search.schema.ts";
 import { messagesSchema } from "./messages.schema.ts";
 import { moderationSchema } from "./moderation.schema.ts";
 import { oneTimeCodesSchema } from "./one-time-codes.schema.ts";
@@ -30,4 +31,5 @@ export const schemaModules: readonly SchemaModule[] = [
   permissionsSchema,
   eventsSchema,
   messagesSchema,
+  messageSearchSchema,
 ];

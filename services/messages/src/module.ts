@@ -10,6 +10,7 @@ import type { JSONWebKeySet } from "jose";
 import { CallerAuthenticator } from "./caller-authenticator.ts";
 import { ChannelAccessCache } from "./channel-access.ts";
 import { consumeCleanup } from "./cleanup.consumers.ts";
+import { consumeLinkPreviews, LinkPreviewer, linkPreviewSettings } from "./link-preview.consumer.ts";
 import { MessageSearchServiceDesc, messageSearchRoutes } from "./message-search.routes.ts";
 import { MessageSearchService } from "./message-search.ts";
 import { MessagesRepository } from "./messages.repository.ts";
@@ -79,6 +80,9 @@ export const messagesModule = defineModule({
         { labels: { kind: "sends" }, value: batcher.stats.sends },
       ],
     );
+    const previewSettings = linkPreviewSettings(config.linkPreviews);
+    const previewer = new LinkPreviewer({ db, settings: previewSettings, logger });
+    let previews: BusSubscription | undefined;
     let revocations: BusSubscription | undefined;
     let cleanup: BusSubscription | undefined;
     return {
@@ -90,10 +94,14 @@ export const messagesModule = defineModule({
         });
         await access.subscribe(bus);
         cleanup = await consumeCleanup(bus, db, repo, logger);
+        if (previewSettings.enabled) {
+          previews = await consumeLinkPreviews(bus, previewer, previewSettings.concurrency, logger);
+        }
         await relay.start();
       },
       stop: async () => {
         await relay.stop();
+        await previews?.close();
         await cleanup?.close();
         await revocations?.close();
         await access.close();

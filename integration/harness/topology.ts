@@ -23,6 +23,8 @@ export interface Topology {
   readonly mailbox: Mailbox;
   /** The HTTP SMS gateway the users process sends SMS to (bearer `it-sms-token`). */
   readonly sms: SmsGateway;
+  /** A free port link previews may fetch from, on 127.0.0.1 only (the test-only allowance). */
+  readonly linkPreviewPort: number;
   stop(): Promise<void>;
 }
 
@@ -31,6 +33,15 @@ export const SPLIT_INTERNAL_TOKEN = "it-internal-token-7c1e";
 
 /** `users.maxPictureBytes` of every test deployment: small, so over-limit uploads stay cheap. */
 export const TEST_MAX_PICTURE_BYTES = 64 * 1024;
+
+/**
+ * Link previews may reach 127.0.0.1 (and no other private address) on one extra port, so scenarios can
+ * serve pages locally (linkPreviews.allowPrivateAddressesForTests is test-only).
+ */
+const linkPreviewEnv = (port: number) => ({
+  BEEP_LINK_PREVIEWS_ALLOWED_PORTS: `80,443,${port}`,
+  BEEP_LINK_PREVIEWS_ALLOW_PRIVATE_ADDRESSES_FOR_TESTS: "127.0.0.1",
+});
 
 const NATS_URL = process.env.BEEP_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 
@@ -67,7 +78,9 @@ export async function startAllInOne(): Promise<Topology> {
   const mailbox = await startMailbox();
   const sms = await startSmsGateway();
   const port = await freePort();
+  const linkPreviewPort = await freePort();
   const beep = new BeepProcess("beep", port, ["--target=all"], {
+    ...linkPreviewEnv(linkPreviewPort),
     ...slapd.env("template"),
     ...(await oidcPeerEnv(`http://127.0.0.1:${port}`)),
     BEEP_ENV: "test",
@@ -92,6 +105,7 @@ export async function startAllInOne(): Promise<Topology> {
     ldap: { slapd, mode: "template" },
     mailbox,
     sms,
+    linkPreviewPort,
     async stop() {
       await beep.stop();
       await slapd.stop();
@@ -144,9 +158,11 @@ export async function startSplit(): Promise<Topology> {
     BEEP_RPC_INTERNAL_TOKEN: SPLIT_INTERNAL_TOKEN,
   });
   const messagesPort = await freePort();
+  const linkPreviewPort = await freePort();
   // Messages asks servers for permissions (internal token) and users for JWKS and usernames.
   const messages = new BeepProcess("messages", messagesPort, ["--target=messages"], {
     ...common,
+    ...linkPreviewEnv(linkPreviewPort),
     BEEP_DATABASE_URL: database.url,
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort},servers=http://127.0.0.1:${serversPort}`,
     BEEP_RPC_INTERNAL_TOKEN: SPLIT_INTERNAL_TOKEN,
@@ -176,6 +192,7 @@ export async function startSplit(): Promise<Topology> {
     ldap: { slapd, mode: "search" },
     mailbox,
     sms,
+    linkPreviewPort,
     async stop() {
       await gateway2.stop();
       await gateway.stop();

@@ -4,6 +4,7 @@ import { defineAuthorizationMatrixScenarios } from "./authorization-matrix.scena
 import { defineHardeningScenarios } from "./hardening.scenarios.ts";
 import { defineIdentityScenarios } from "./identity.scenarios.ts";
 import { defineLdapScenarios } from "./ldap.scenarios.ts";
+import { defineLinkPreviewScenarios } from "./link-previews.scenarios.ts";
 import { defineMessageSearchScenarios } from "./message-search.scenarios.ts";
 import { defineMessagesScenarios } from "./messages.scenarios.ts";
 import { defineModerationScenarios } from "./moderation.scenarios.ts";
@@ -36,5 +37,6 @@ export function defineAllTopologyScenarios(topology: () => Topology): void {
   defineStreamScenarios(topology);
   defineMessagesScenarios(topology);
   defineMessageSearchScenarios(topology);
+  defineLinkPreviewScenarios(topology);
   defineAuthorizationMatrixScenarios(topology);
 }

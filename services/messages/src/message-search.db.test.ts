@@ -76,7 +76,7 @@ beforeAll(async () => {
     batcher: new SendBatcher({ db, repo }),
     bus,
   });
-  search = new MessageSearchService({ db, repo, permissions, directory });
+  search = new MessageSearchService({ db, repo, permissions, directory, access });
 }, 60_000);
 
 afterAll(async () => {
@@ -212,6 +212,15 @@ describe("message search", () => {
     expect(await contents(member, { serverId, query: "report has:link" })).toHaveLength(1);
     expect(await contents(member, { serverId, query: "report", has: ["LINK"] })).toHaveLength(1);
     expect(await contents(member, { serverId, query: "report", has: ["FILE"] })).toEqual([]);
+    // has:embed: messages the link preview consumer gave an embed.
+    await sql`update messages.messages set embeds = '[{"url":"https://example.org","type":"link"}]'::jsonb
+      where content = 'report from member https://example.org' and server_id = ${serverId}::bigint`.execute(
+      handle.db,
+    );
+    expect(await contents(member, { serverId, query: "report has:embed" })).toEqual([
+      "report from member https://example.org",
+    ]);
+    expect(await contents(member, { serverId, query: "report", has: ["EMBED", "LINK"] })).toHaveLength(1);
     // Filters alone are a search too.
     expect(await contents(member, { serverId, query: "has:link" })).toHaveLength(1);
 
@@ -252,6 +261,8 @@ describe("message search", () => {
       after: first.endCursor!,
     });
     expect(second.messages).toHaveLength(2);
+    // The second page's permissions came from messages' cache: no lookup at all.
+    expect(batchedLookups - before).toBe(1);
     expect(second.hasMore).toBe(false);
     const seen = [...first.messages, ...second.messages];
     expect(new Set(seen.map((m) => m.id)).size).toBe(5);
@@ -269,6 +280,8 @@ describe("message search", () => {
       allow: "0",
       deny: String(PERMISSIONS.READ_MESSAGE_HISTORY),
     });
+    // The overwrite's channel.updated event drops the server's cached bits.
+    await settle();
     const page = await search.search(member, { serverId, query: "launch" });
     expect(page).toMatchObject({ messages: [], totalHits: 0 });
   });

@@ -2,7 +2,7 @@ import { BeepError } from "@beep/errors";
 import { isSnowflake } from "@beep/ids";
 import { PERMISSIONS } from "@beep/servers/permissions";
 import { type Kysely, type RawBuilder, sql } from "kysely";
-import type { ChannelDirectory } from "./channel-access.ts";
+import type { ChannelAccessCache, ChannelDirectory } from "./channel-access.ts";
 import type { UsernameLookup } from "./mentions.ts";
 import {
   MAX_TERMS,
@@ -123,6 +123,8 @@ export class MessageSearchService {
       repo: MessagesRepository;
       permissions: SearchPermissions;
       directory: ChannelDirectory;
+      /** Messages' per-(user, channel) cache: repeated searches cost no RPC. */
+      access?: ChannelAccessCache;
     },
   ) {}
 
@@ -166,8 +168,16 @@ export class MessageSearchService {
     }
 
     const channelId = input.channelId || undefined;
+    if (channelId && this.deps.access && (await this.deps.access.locate(channelId))?.serverId !== serverId) {
+      // Why located first: only channels of this server may enter the cache under it.
+      throw new BeepError("NOT_FOUND", "No such channel", { field: "channelId" });
+    }
     const candidates = channelId ? [channelId] : await this.channelsWithMessages(serverId);
-    const bits = await this.deps.permissions.channelBitsMany(caller.userId, serverId, candidates);
+    const lookup = (ids: readonly string[]) =>
+      this.deps.permissions.channelBitsMany(caller.userId, serverId, ids);
+    const bits = this.deps.access
+      ? await this.deps.access.accessMany(caller.userId, serverId, candidates, lookup)
+      : await lookup(candidates);
     let allowed = candidates.filter((id) => ((bits.get(id) ?? 0n) & READ) === READ);
     if (channelId && allowed.length === 0) {
       // Why NOT_FOUND for a readable-but-no-history channel too: search reveals no more than history would.

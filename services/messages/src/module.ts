@@ -54,7 +54,7 @@ export const messagesModule = defineModule({
     const batcher = new SendBatcher({ db, repo });
     const service = new MessagesService({ db, repo, access, directory, batcher, bus });
     registry.service(MessagesServiceDesc, messagesRoutes(service, callers, clients));
-    const search = new MessageSearchService({ db, repo, permissions: directory, directory });
+    const search = new MessageSearchService({ db, repo, permissions: directory, directory, access });
     registry.service(MessageSearchServiceDesc, messageSearchRoutes(search, callers, clients));
 
     const relay = new OutboxRelay({

@@ -170,6 +170,10 @@ describe("message search", () => {
     expect(await contents(member, { serverId, query: '"menu example"' })).toEqual(["menu example"]);
     expect(await contents(member, { serverId, query: '"example menu"' })).toEqual([]);
     expect(await contents(member, { serverId, query: "exam zebra" })).toEqual([]);
+    // Whatever the folding makes of odd characters, a query never breaks the tsquery syntax.
+    for (const query of ["½ ß Æon", "'quoted' \\ & | ! :* <-> ()", '"½ ß" "a\'b c"', "ﬁ ŉ ǅ 𝟘"]) {
+      expect(await contents(member, { serverId, query }), query).toEqual([]);
+    }
   });
 
   it("finds URLs by hostname and path words", async () => {
@@ -326,5 +330,15 @@ describe("message search", () => {
     expect(await contents(member, { serverId, query: "revised" })).toEqual(["revised wording"]);
     await messages.delete(member, sent.id);
     expect(await contents(member, { serverId, query: "wording" })).toEqual([]);
+  });
+});
+
+describe("search folding", () => {
+  it("folds case and Latin accents the same way with unaccent and with the translate() fallback", async () => {
+    const result = await sql<{ fold: string; basic: string }>`
+      select messages.search_fold('Çafé ÉTÉ Ŝkål') as fold, messages.search_fold_basic('Çafé ÉTÉ Ŝkål') as basic`.execute(
+      handle.db,
+    );
+    expect(result.rows[0]).toEqual({ fold: "cafe ete skal", basic: "cafe ete skal" });
   });
 });

@@ -25,6 +25,8 @@ export interface Topology {
   readonly mailbox: Mailbox;
   /** The HTTP SMS gateway the users process sends SMS to (bearer `it-sms-token`). */
   readonly sms: SmsGateway;
+  /** A free port link previews may fetch from, on 127.0.0.1 only (the test-only allowance). */
+  readonly linkPreviewPort: number;
   stop(): Promise<void>;
 }
 
@@ -36,6 +38,14 @@ export const TEST_MAX_PICTURE_BYTES = 64 * 1024;
 
 /** `messages.maxAttachmentBytes` of every test deployment: small, so over-limit uploads stay cheap. */
 export const TEST_MAX_ATTACHMENT_BYTES = 256 * 1024;
+/**
+ * Link previews may reach 127.0.0.1 (and no other private address) on one extra port, so scenarios can
+ * serve pages locally (linkPreviews.allowPrivateAddressesForTests is test-only).
+ */
+const linkPreviewEnv = (port: number) => ({
+  BEEP_LINK_PREVIEWS_ALLOWED_PORTS: `80,443,${port}`,
+  BEEP_LINK_PREVIEWS_ALLOW_PRIVATE_ADDRESSES_FOR_TESTS: "127.0.0.1",
+});
 
 const NATS_URL = process.env.BEEP_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 
@@ -72,7 +82,9 @@ export async function startAllInOne(): Promise<Topology> {
   const mailbox = await startMailbox();
   const sms = await startSmsGateway();
   const port = await freePort();
+  const linkPreviewPort = await freePort();
   const beep = new BeepProcess("beep", port, ["--target=all"], {
+    ...linkPreviewEnv(linkPreviewPort),
     ...slapd.env("template"),
     ...(await oidcPeerEnv(`http://127.0.0.1:${port}`)),
     BEEP_ENV: "test",
@@ -100,6 +112,7 @@ export async function startAllInOne(): Promise<Topology> {
     ldap: { slapd, mode: "template" },
     mailbox,
     sms,
+    linkPreviewPort,
     async stop() {
       await beep.stop();
       await slapd.stop();
@@ -156,9 +169,11 @@ export async function startSplit(): Promise<Topology> {
     BEEP_BLOB_URL: `file://${blobDir}`,
   });
   const messagesPort = await freePort();
+  const linkPreviewPort = await freePort();
   // Messages asks servers for permissions (internal token) and users for JWKS and usernames.
   const messages = new BeepProcess("messages", messagesPort, ["--target=messages"], {
     ...common,
+    ...linkPreviewEnv(linkPreviewPort),
     BEEP_DATABASE_URL: database.url,
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort},servers=http://127.0.0.1:${serversPort}`,
     BEEP_RPC_INTERNAL_TOKEN: SPLIT_INTERNAL_TOKEN,
@@ -194,6 +209,7 @@ export async function startSplit(): Promise<Topology> {
     ldap: { slapd, mode: "search" },
     mailbox,
     sms,
+    linkPreviewPort,
     async stop() {
       await gateway2.stop();
       await gateway.stop();

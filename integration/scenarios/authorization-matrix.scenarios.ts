@@ -97,6 +97,30 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     ],
   },
   {
+    field: "searchMessages",
+    document: `query ($serverId: ID!, $query: String) { searchMessages(serverId: $serverId, query: $query) { totalHits messages { id } } }`,
+    variables: (f) => ({ serverId: f.serverId, query: "plan" }),
+    // Searching is for members; a ban ends it at once. (Hidden channels: the entry below.)
+    refusals: [{ actor: "banned", code: "NOT_FOUND" }],
+  },
+  {
+    field: "searchMessages",
+    label: "searchMessages (in a channel hidden from the caller)",
+    document: `query ($serverId: ID!, $channelId: ID, $query: String) { searchMessages(serverId: $serverId, channelId: $channelId, query: $query) { totalHits messages { id } } }`,
+    variables: (f) => ({ serverId: f.serverId, channelId: f.secretId, query: "plan" }),
+    refusals: [
+      // #secret is hidden from the member and the junior; the rival names it through their own server.
+      { actor: "member", code: "NOT_FOUND" },
+      { actor: "junior", code: "NOT_FOUND" },
+      { actor: "banned", code: "NOT_FOUND" },
+      {
+        actor: "rival",
+        code: "NOT_FOUND",
+        variables: (f) => ({ serverId: f.rivalServerId, channelId: f.secretId, query: "plan" }),
+      },
+    ],
+  },
+  {
     field: "bans",
     document: `query ($serverId: ID!) { bans(serverId: $serverId) { userId } }`,
     variables: inServer,
@@ -657,6 +681,21 @@ export const EXCLUDED_FROM_MATRIX: Record<string, { feature: string; why: string
   deleteMessage: { feature: "messages", pending: true, why: "messages slice, not merged yet" },
   pinMessage: { feature: "messages", pending: true, why: "messages slice, not merged yet" },
   addReaction: { feature: "messages", pending: true, why: "messages slice, not merged yet" },
+  // Why excluded (not by this change's feature): merged with the messages service, whose own scenarios
+  // (messages.scenarios.ts) check that a non-member and a member without VIEW_CHANNEL get NOT_FOUND.
+  message: {
+    feature: "messages",
+    why: "one message; NOT_FOUND without VIEW_CHANNEL (messages.scenarios.ts)",
+  },
+  pins: {
+    feature: "messages",
+    why: "a channel's pins; NOT_FOUND without VIEW_CHANNEL (messages.scenarios.ts)",
+  },
+  unpinMessage: { feature: "messages", why: "PIN_MESSAGES in the message's channel (messages.scenarios.ts)" },
+  startTyping: {
+    feature: "messages",
+    why: "VIEW_CHANNEL + SEND_MESSAGES in the channel (messages.scenarios.ts)",
+  },
 };
 
 /** ISSUE-4 "Done when": every id-taking operation refuses those without the right, and changes nothing. */

@@ -8,7 +8,9 @@ import { defineHardeningScenarios } from "./hardening.scenarios.ts";
 import { defineIdentityScenarios } from "./identity.scenarios.ts";
 import { defineInAppInvitesScenarios } from "./in-app-invites.scenarios.ts";
 import { defineLdapScenarios } from "./ldap.scenarios.ts";
+import { defineLinkPreviewScenarios } from "./link-previews.scenarios.ts";
 import { defineMemberListScenarios } from "./member-list.scenarios.ts";
+import { defineMessageSearchScenarios } from "./message-search.scenarios.ts";
 import { defineMessagesScenarios } from "./messages.scenarios.ts";
 import { defineModerationScenarios } from "./moderation.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./one-time-codes.scenarios.ts";
@@ -45,6 +47,8 @@ export function defineAllTopologyScenarios(topology: () => Topology): void {
   defineStreamScenarios(topology);
   defineMessagesScenarios(topology);
   defineAttachmentsScenarios(topology);
+  defineMessageSearchScenarios(topology);
+  defineLinkPreviewScenarios(topology);
   defineAuthorizationMatrixScenarios(topology);
   defineDiscoveryScenarios(topology);
   defineMemberListScenarios(topology);

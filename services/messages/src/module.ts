@@ -15,6 +15,9 @@ import { AttachmentsService } from "./attachments.service.ts";
 import { CallerAuthenticator } from "./caller-authenticator.ts";
 import { ChannelAccessCache } from "./channel-access.ts";
 import { consumeCleanup } from "./cleanup.consumers.ts";
+import { consumeLinkPreviews, LinkPreviewer, linkPreviewSettings } from "./link-preview.consumer.ts";
+import { MessageSearchServiceDesc, messageSearchRoutes } from "./message-search.routes.ts";
+import { MessageSearchService } from "./message-search.ts";
 import { MessagesRepository } from "./messages.repository.ts";
 import { MessagesServiceDesc, messagesRoutes } from "./messages.routes.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
@@ -78,6 +81,8 @@ export const messagesModule = defineModule({
     });
     registry.service(MessagesServiceDesc, messagesRoutes(service, callers, clients));
     registry.service(AttachmentsServiceDesc, attachmentsRoutes(attachments, callers));
+    const search = new MessageSearchService({ db, repo, permissions: directory, directory, access });
+    registry.service(MessageSearchServiceDesc, messageSearchRoutes(search, callers, clients));
 
     const relay = new OutboxRelay({
       db: database.db,
@@ -102,6 +107,9 @@ export const messagesModule = defineModule({
         { labels: { kind: "sends" }, value: batcher.stats.sends },
       ],
     );
+    const previewSettings = linkPreviewSettings(config.linkPreviews);
+    const previewer = new LinkPreviewer({ db, settings: previewSettings, logger });
+    let previews: BusSubscription | undefined;
     let revocations: BusSubscription | undefined;
     let cleanup: BusSubscription | undefined;
     return {
@@ -113,12 +121,16 @@ export const messagesModule = defineModule({
         });
         await access.subscribe(bus);
         cleanup = await consumeCleanup(bus, db, repo, logger, blobsQueued);
+        if (previewSettings.enabled) {
+          previews = await consumeLinkPreviews(bus, previewer, previewSettings.concurrency, logger);
+        }
         await relay.start();
         sweeper.start();
       },
       stop: async () => {
         await sweeper.stop();
         await relay.stop();
+        await previews?.close();
         await cleanup?.close();
         await revocations?.close();
         await access.close();

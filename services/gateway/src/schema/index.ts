@@ -8,6 +8,7 @@ import { inAppInvitesSchema } from "./in-app-invites.schema.ts";
 import { ldapSchema } from "./ldap.schema.ts";
 import { memberListSchema } from "./member-list.schema.ts";
 import { messageBodyEventsSchema, messageEventsSchema } from "./message-events.schema.ts";
+import { messageSearchSchema } from "./message-search.schema.ts";
 import { messagesSchema } from "./messages.schema.ts";
 import { moderationSchema } from "./moderation.schema.ts";
 import { oneTimeCodesSchema } from "./one-time-codes.schema.ts";
@@ -47,4 +48,5 @@ export const schemaModules: readonly SchemaModule[] = [
   channelSyncSchema,
   inAppInvitesSchema,
   serverPicturesSchema,
+  messageSearchSchema,
 ];

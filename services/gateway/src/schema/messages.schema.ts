@@ -27,20 +27,38 @@ const typeDefs = /* GraphQL */ `
     content: String
   }
 
-  "A link preview attached to a message (MSG-7); fields absent from the page are null."
+  "A picture or player of a link preview: an absolute http(s) URL and its size when known."
+  type MessageEmbedMedia {
+    "Absolute http(s) URL (an image, or a player to embed in an iframe)."
+    url: String!
+    "Width in pixels; null when unknown."
+    width: Int
+    "Height in pixels; null when unknown."
+    height: Int
+  }
+
+  "A link preview attached to a message (MSG-7), added asynchronously after the send; optional parts are null."
   type MessageEmbed {
-    "What kind of preview (e.g. link, video, rich)."
+    "The previewed URL, as found in the message."
+    url: String!
+    "What kind of card: link, video, rich (a provider widget) or image."
     type: String!
-    "The previewed URL."
-    url: String
-    "The page's title."
-    title: String
-    "The page's description."
-    description: String
-    "The site's name."
-    siteName: String
-    "A preview image."
-    imageUrl: String
+    "The site to show above the title (og:site_name, the oEmbed provider, else the host)."
+    siteName: String!
+    "The title; empty when the page has none."
+    title: String!
+    "The description; empty when none."
+    description: String!
+    "Thumbnail or main picture."
+    image: MessageEmbedMedia
+    "Player (YouTube, Spotify) or og:video."
+    video: MessageEmbedMedia
+    "Who served the data: the oEmbed provider's name, else the host without www."
+    providerName: String!
+    "The author (YouTube channel, tweet author) when the provider gives one."
+    authorName: String
+    "Accent colour #rrggbb; null when none."
+    color: String
   }
 
   "A file attached to a message (MSG-8). Download it with the viewer's bearer token (see docs/API.md)."
@@ -209,6 +227,13 @@ const call = <T>(context: Ctx, run: (client: Rpc, options: ReturnType<typeof asV
 
 const orNull = (value: string | null | undefined) => (value === "" || value === undefined ? null : value);
 const text = (value: unknown) => (typeof value === "string" ? value : null);
+const size = (value: unknown) => (typeof value === "number" && Number.isInteger(value) ? value : null);
+/** An embed's stored {url, width?, height?}, or null. */
+const media = (value: unknown) => {
+  const item = value as { url?: unknown; width?: unknown; height?: unknown } | null | undefined;
+  const url = text(item?.url);
+  return url ? { url, width: size(item?.width), height: size(item?.height) } : null;
+};
 
 /**
  * A Message root value: either the RPC message (empty strings for absent values, embeds as JSON) or the
@@ -276,12 +301,16 @@ export const messagesSchema: SchemaModule = {
         })),
       embeds: (m: ProtoMessage) => {
         return (embedList(m) as Array<Record<string, unknown>>).map((embed) => ({
+          url: text(embed.url) ?? "",
           type: text(embed.type) ?? "link",
-          url: text(embed.url),
-          title: text(embed.title),
-          description: text(embed.description),
-          siteName: text(embed.siteName),
-          imageUrl: text(embed.imageUrl),
+          siteName: text(embed.siteName) ?? "",
+          title: text(embed.title) ?? "",
+          description: text(embed.description) ?? "",
+          image: media(embed.image),
+          video: media(embed.video),
+          providerName: text(embed.providerName) ?? "",
+          authorName: text(embed.authorName),
+          color: text(embed.color),
         }));
       },
     },

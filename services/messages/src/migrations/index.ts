@@ -3,6 +3,8 @@ import type { Migration } from "kysely";
 import { MESSAGES_SCHEMA } from "../messages.schema-name.ts";
 import * as messages from "./0001_messages.ts";
 import * as attachments from "./0004_attachments.ts";
+import * as messageSearch from "./0005_message_search.ts";
+import * as linkPreviews from "./0006_link_previews.ts";
 
 /** The messages schema's migrations, forward-only, applied in name order. */
 export const messagesMigrations: Record<string, Migration> = {
@@ -10,4 +12,6 @@ export const messagesMigrations: Record<string, Migration> = {
   "0002_outbox": outboxMigration(MESSAGES_SCHEMA),
   "0003_inbox": inboxMigration(MESSAGES_SCHEMA),
   "0004_attachments": attachments,
+  "0005_message_search": messageSearch,
+  "0006_link_previews": linkPreviews,
 };

@@ -12,7 +12,10 @@ import {
   stateOf,
   type User,
 } from "./authorization-fixture.ts";
-import { defineServerPictureRouteRefusals } from "./authorization-picture-routes.ts";
+import {
+  defineServerPictureRouteRefusals,
+  defineServersFeaturesProbeCheck,
+} from "./authorization-servers-features.ts";
 import { signedInUser } from "./identity.scenarios.ts";
 
 type Variables = Record<string, unknown>;
@@ -791,6 +794,8 @@ export function defineAuthorizationMatrixScenarios(topology: () => Topology): vo
       expect(stale, "entries naming no id-taking field of the schema").toEqual([]);
       expect([...matrix].filter((name) => name in EXCLUDED_FROM_MATRIX)).toEqual([]);
     });
+
+    defineServersFeaturesProbeCheck(() => f);
 
     for (const entry of AUTHORIZATION_MATRIX) {
       const who = ["anonymous", "stranger", ...new Set(entry.refusals.map((refusal) => refusal.actor))].join(

@@ -5,6 +5,31 @@ import { type AuthorizationFixture, FIXTURE_PNG, stateOf, type User } from "./au
 const OTHER_PNG = Buffer.concat([FIXTURE_PNG.subarray(0, 8), Buffer.alloc(32, 7)]);
 
 /**
+ * The servers features' entries of the matrix are only as good as the state probe: each mutation must
+ * change something it reads. This checks the fixture is in a state where each would: the server has a
+ * picture and banner (removeServerPicture), lobby is unsynced from its folder (syncChannelPermissions),
+ * the invitee holds a pending in-app invite (sendServerInvite replaces it, declineInvite removes it).
+ */
+export function defineServersFeaturesProbeCheck(fixture: () => AuthorizationFixture): void {
+  it("the state probe reads what the servers features' mutations would change", async () => {
+    const f = fixture();
+    const { server, pendingInvites } = await stateOf(f);
+    const fields = server.server as unknown as {
+      pictureUrl: string | null;
+      bannerUrl: string | null;
+      channels: Array<{ id: string; permissionsSynced: boolean }>;
+    };
+    expect(fields.pictureUrl).toMatch(/\/picture\?v=/);
+    expect(fields.bannerUrl).toMatch(/\/banner\?v=/);
+    expect(fields.channels.find((channel) => channel.id === f.lobbyId)?.permissionsSynced).toBe(false);
+    expect(pendingInvites.invitee).toEqual([
+      expect.objectContaining({ code: f.inAppCode, serverId: f.serverId }),
+    ]);
+    expect(pendingInvites.stranger).toEqual([]);
+  });
+}
+
+/**
  * The REST half of the matrix: `PUT` and `DELETE /servers/:id/picture|banner` (MANAGE_GUILD) are 404 to
  * a stranger and 403 to a plain member, with the error code in the body; the server keeps its picture
  * and banner (same URLs, same bytes) and nothing else of the state moves. Defined inside the matrix's

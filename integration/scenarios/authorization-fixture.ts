@@ -27,6 +27,12 @@ const REVOKE_INVITE = `mutation ($input: RevokeInviteInput!) { revokeInvite(inpu
 const JOIN_BY_INVITE = `mutation ($input: JoinServerByInviteInput!) { joinServerByInvite(input: $input) { server { id } } }`;
 const BAN = `mutation ($input: BanMemberInput!) { banMember(input: $input) { ban { userId } } }`;
 const TIMEOUT = `mutation ($input: TimeoutMemberInput!) { timeoutMember(input: $input) { userId } }`;
+const SEND_SERVER_INVITE = `mutation ($input: SendServerInviteInput!) { sendServerInvite(input: $input) { invite { code } } }`;
+/** A tiny PNG (magic number and filler), enough for the picture edge's type check. */
+export const FIXTURE_PNG = Buffer.concat([
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  Buffer.alloc(64, 9),
+]);
 
 /**
  * Everything the owner can see of one server, read through the gateway. Timeouts have no read field of
@@ -35,8 +41,8 @@ const TIMEOUT = `mutation ($input: TimeoutMemberInput!) { timeoutMember(input: $
  */
 const STATE = `query ($id: ID!) {
   server(id: $id) {
-    id name description public ownerId memberCount
-    channels { id name type parentId position topic overwrites { targetType targetId allow deny } }
+    id name description public ownerId memberCount pictureUrl bannerUrl
+    channels { id name type parentId position topic permissionsSynced overwrites { targetType targetId allow deny } }
     roles { id name color permissions position }
     members { userId roleIds owner }
   }
@@ -44,6 +50,8 @@ const STATE = `query ($id: ID!) {
   bans(serverId: $id) { userId reason }
   auditLog(serverId: $id, limit: 1) { entries { id action } }
 }`;
+/** A user's pending in-app invites: what sendServerInvite and declineInvite change for them. */
+const PENDING_INVITES = `query { myInvites { code serverId inviterId expiresAt } }`;
 
 /** The objects of a private server and the people around it; ids are what the matrix entries name. */
 export interface AuthorizationFixture {
@@ -61,6 +69,8 @@ export interface AuthorizationFixture {
   mutedJunior: User;
   /** Signed in, never a member. */
   stranger: User;
+  /** Signed in, not a member, holding the owner's pending in-app invite `inAppCode`. */
+  invitee: User;
   /** Owns `rivalServerId`, a server of their own, and names this server's objects through it. */
   rival: User;
   serverId: string;
@@ -72,11 +82,15 @@ export interface AuthorizationFixture {
   shelfId: string;
   /** A folder only crew may view. */
   folderId: string;
+  /** In shelf; every member views it; unsynced from shelf by its crew overwrite (EMBED_LINKS). */
+  lobbyId: string;
   crewRoleId: string;
   /** A live invite of the owner's (members joined with it). */
   inviteCode: string;
   /** A revoked invite of the owner's. */
   revokedCode: string;
+  /** The owner's in-app invite to `invitee`, pending. */
+  inAppCode: string;
   rivalServerId: string;
   rivalChannelId: string;
   rivalRoleId: string;
@@ -99,9 +113,13 @@ async function ok<T>(url: string, who: User, query: string, variables: Record<st
   return dataOf(await asUser<T>(url, who, query, variables));
 }
 
-/** Creates a private server with a user and its owner's roles, channels, invites, a ban and a timeout. */
+/**
+ * Creates a private server with a user and its owner's roles, channels, invites (one in-app), a ban, a
+ * timeout, and a picture and banner.
+ */
 export async function buildAuthorizationFixture(url: string): Promise<AuthorizationFixture> {
-  const [owner, member, target, banned, junior, mutedJunior, stranger, rival] = await Promise.all([
+  const [owner, member, target, banned, junior, mutedJunior, stranger, rival, invitee] = await Promise.all([
+    signedInUser(url),
     signedInUser(url),
     signedInUser(url),
     signedInUser(url),
@@ -125,6 +143,7 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
   const shelfId = await channel("shelf", "FOLDER");
   const secretId = await channel("secret", "TEXT", shelfId);
   const folderId = await channel("folder", "FOLDER");
+  const lobbyId = await channel("lobby", "TEXT", shelfId);
   const crewRoleId = (
     await ok<{ createRole: { role: { id: string } } }>(url, owner, CREATE_ROLE, {
       input: { serverId, name: "crew", permissions: String(P.SEND_MESSAGES) },
@@ -168,10 +187,27 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
   await overwrite(generalId, "ROLE", crewRoleId, P.EMBED_LINKS, 0n);
   await overwrite(folderId, "ROLE", serverId, 0n, P.VIEW_CHANNEL);
   await overwrite(folderId, "ROLE", crewRoleId, P.VIEW_CHANNEL, 0n);
+  // Its own edit unsyncs lobby from shelf, so syncing it again would drop crew's overwrite.
+  await overwrite(lobbyId, "ROLE", crewRoleId, P.EMBED_LINKS, 0n);
   await ok(url, owner, BAN, { input: { serverId, userId: banned.user.id, reason: "matrix" } });
   const until = new Date(Date.now() + 3600_000).toISOString();
   for (const user of [target, mutedJunior]) {
     await ok(url, owner, TIMEOUT, { input: { serverId, userId: user.user.id, until } });
+  }
+
+  const inAppCode = (
+    await ok<{ sendServerInvite: { invite: { code: string } } }>(url, owner, SEND_SERVER_INVITE, {
+      input: { serverId, userId: invitee.user.id },
+    })
+  ).sendServerInvite.invite.code;
+  // A picture and a banner, so a removal or replacement that leaked shows in the state.
+  for (const kind of ["picture", "banner"]) {
+    const uploaded = await fetch(`${url}/servers/${serverId}/${kind}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${owner.accessToken}`, "content-type": "image/png" },
+      body: FIXTURE_PNG as unknown as BodyInit,
+    });
+    if (uploaded.status !== 200) throw new Error(`fixture ${kind} upload: ${uploaded.status}`);
   }
 
   const rivalServer = (
@@ -192,14 +228,17 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
     mutedJunior,
     stranger,
     rival,
+    invitee,
     serverId,
     generalId,
     secretId,
     shelfId,
     folderId,
+    lobbyId,
     crewRoleId,
     inviteCode,
     revokedCode,
+    inAppCode,
     rivalServerId: rivalServer.id,
     rivalChannelId: rivalServer.channels[0]?.id ?? "",
     rivalRoleId,
@@ -228,14 +267,24 @@ export interface ServerState {
 
 /**
  * The state every refused operation must leave as it was: the fixture's server as its owner sees it,
- * and the rival's server as the rival sees it (a rival's attempt that leaked would change their own).
+ * the rival's server as the rival sees it (a rival's attempt that leaked would change their own), and
+ * the pending in-app invites of the non-members an invite could be sent to.
  */
-export async function stateOf(
-  fixture: AuthorizationFixture,
-): Promise<{ server: ServerState; rivalServer: ServerState }> {
-  const [server, rivalServer] = await Promise.all([
+export async function stateOf(fixture: AuthorizationFixture): Promise<{
+  server: ServerState;
+  rivalServer: ServerState;
+  pendingInvites: { invitee: unknown; stranger: unknown };
+}> {
+  const pending = (who: User) => ok<{ myInvites: unknown[] }>(fixture.url, who, PENDING_INVITES, {});
+  const [server, rivalServer, invitee, stranger] = await Promise.all([
     ok<ServerState>(fixture.url, fixture.owner, STATE, { id: fixture.serverId }),
     ok<ServerState>(fixture.url, fixture.rival, STATE, { id: fixture.rivalServerId }),
+    pending(fixture.invitee),
+    pending(fixture.stranger),
   ]);
-  return { server, rivalServer };
+  return {
+    server,
+    rivalServer,
+    pendingInvites: { invitee: invitee.myInvites, stranger: stranger.myInvites },
+  };
 }

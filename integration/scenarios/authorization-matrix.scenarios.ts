@@ -12,6 +12,10 @@ import {
   stateOf,
   type User,
 } from "./authorization-fixture.ts";
+import {
+  defineServerPictureRouteRefusals,
+  defineServersFeaturesProbeCheck,
+} from "./authorization-servers-features.ts";
 import { signedInUser } from "./identity.scenarios.ts";
 
 type Variables = Record<string, unknown>;
@@ -236,6 +240,38 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
       },
     ],
   },
+  {
+    field: "serverMembers",
+    document: `query ($serverId: ID!) { serverMembers(serverId: $serverId) { edges { node { userId } } } }`,
+    variables: inServer,
+    refusals: [{ actor: "banned", code: "NOT_FOUND" }],
+  },
+  {
+    field: "serverMembers",
+    label: "serverMembers (of a public server, members only)",
+    document: `query ($serverId: ID!) { serverMembers(serverId: $serverId) { edges { node { userId } } } }`,
+    variables: (f) => ({ serverId: f.rivalServerId }),
+    refusals: [],
+  },
+  {
+    field: "channelMembers",
+    document: `query ($channelId: ID!) { channelMembers(channelId: $channelId) { edges { node { userId } } } }`,
+    variables: (f) => ({ channelId: f.secretId }),
+    refusals: [
+      // Neither views #secret; only crew views the folder.
+      { actor: "member", code: "NOT_FOUND" },
+      { actor: "junior", code: "NOT_FOUND" },
+      { actor: "junior", code: "NOT_FOUND", variables: (f) => ({ channelId: f.folderId }) },
+      { actor: "banned", code: "NOT_FOUND", variables: (f) => ({ channelId: f.generalId }) },
+    ],
+  },
+  {
+    field: "channelMembers",
+    label: "channelMembers (of a public server's channel, members only)",
+    document: `query ($channelId: ID!) { channelMembers(channelId: $channelId) { edges { node { userId } } } }`,
+    variables: (f) => ({ channelId: f.rivalChannelId }),
+    refusals: [],
+  },
   // Servers and membership.
   {
     field: "updateServer",
@@ -301,6 +337,22 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
       },
     ],
   },
+  {
+    field: "removeServerPicture",
+    document: `mutation ($input: RemoveServerPictureInput!) { removeServerPicture(input: $input) { server { id } } }`,
+    variables: input((f) => ({ serverId: f.serverId, kind: "PICTURE" })),
+    // MANAGE_GUILD: no moderator role here holds it.
+    refusals: [
+      { actor: "muted", code: "FORBIDDEN" },
+      {
+        actor: "junior",
+        code: "FORBIDDEN",
+        variables: input((f) => ({ serverId: f.serverId, kind: "BANNER" })),
+      },
+      { actor: "member", code: "FORBIDDEN" },
+      { actor: "banned", code: "NOT_FOUND" },
+    ],
+  },
   // Invites.
   {
     field: "createInvite",
@@ -328,6 +380,37 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     // A live code is the right to join, so outsiders try the revoked one.
     variables: input((f) => ({ code: f.revokedCode })),
     refusals: [{ actor: "banned", code: "FORBIDDEN", variables: input((f) => ({ code: f.inviteCode })) }],
+  },
+  {
+    field: "sendServerInvite",
+    document: `mutation ($input: SendServerInviteInput!) { sendServerInvite(input: $input) { invite { code } } }`,
+    // Sending again would replace the invitee's pending invite (a new code): the state shows it.
+    variables: input((f) => ({ serverId: f.serverId, userId: f.invitee.user.id })),
+    // SRV-4: a private server's @everyone has no CREATE_INSTANT_INVITE, and no moderator role adds it.
+    refusals: [
+      { actor: "muted", code: "FORBIDDEN" },
+      { actor: "junior", code: "FORBIDDEN" },
+      { actor: "member", code: "FORBIDDEN" },
+      {
+        actor: "member",
+        code: "FORBIDDEN",
+        variables: input((f) => ({ serverId: f.serverId, userId: f.stranger.user.id })),
+      },
+      { actor: "banned", code: "NOT_FOUND" },
+    ],
+  },
+  {
+    field: "declineInvite",
+    document: `mutation ($input: DeclineInviteInput!) { declineInvite(input: $input) { code } }`,
+    // Only its recipient (the invitee) may decline it; to anyone else it is not there.
+    variables: input((f) => ({ code: f.inAppCode })),
+    refusals: [
+      { actor: "member", code: "NOT_FOUND" },
+      { actor: "junior", code: "NOT_FOUND" },
+      { actor: "rival", code: "NOT_FOUND" },
+      // A shared code is no in-app invite of theirs either.
+      { actor: "member", code: "NOT_FOUND", variables: input((f) => ({ code: f.inviteCode })) },
+    ],
   },
   // Channels and overwrites.
   {
@@ -486,6 +569,21 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
         code: "NOT_FOUND",
         variables: input((f) => ({ channelId: f.secretId, targetType: "ROLE", targetId: f.serverId })),
       },
+    ],
+  },
+  {
+    field: "syncChannelPermissions",
+    document: `mutation ($input: SyncChannelPermissionsInput!) { syncChannelPermissions(input: $input) { channel { id } } }`,
+    // Syncing lobby with shelf drops crew's overwrite of it.
+    variables: input((f) => ({ channelId: f.lobbyId })),
+    refusals: [
+      { actor: "muted", code: "FORBIDDEN" },
+      // ROLE-4: crew ranks above the junior, so its overwrite is not theirs to drop (setChannelOverwrite's rule).
+      { actor: "junior", code: "FORBIDDEN" },
+      { actor: "junior", code: "NOT_FOUND", variables: input((f) => ({ channelId: f.secretId })) },
+      { actor: "member", code: "FORBIDDEN" },
+      { actor: "member", code: "NOT_FOUND", variables: input((f) => ({ channelId: f.secretId })) },
+      { actor: "banned", code: "NOT_FOUND" },
     ],
   },
   // Roles.
@@ -732,6 +830,8 @@ export function defineAuthorizationMatrixScenarios(topology: () => Topology): vo
       expect([...matrix].filter((name) => name in EXCLUDED_FROM_MATRIX)).toEqual([]);
     });
 
+    defineServersFeaturesProbeCheck(() => f);
+
     for (const entry of AUTHORIZATION_MATRIX) {
       const who = ["anonymous", "stranger", ...new Set(entry.refusals.map((refusal) => refusal.actor))].join(
         ", ",
@@ -771,6 +871,8 @@ export function defineAuthorizationMatrixScenarios(topology: () => Topology): vo
         expect(await stateOf(f)).toEqual(before);
       });
     }
+
+    defineServerPictureRouteRefusals(() => f);
 
     /**
      * An admin (ADMINISTRATOR) whose token stays valid is kicked or banned; right after, every entry as

@@ -151,4 +151,45 @@ describe("folder-synced overwrites", () => {
     expect(await codeOf(channels.syncPermissions(member, child.id))).toBe("FORBIDDEN");
     expect(await codeOf(channels.syncPermissions(user(), child.id))).toBe("NOT_FOUND");
   });
+
+  it("refuses a sync that changes the overwrite of a role at or above the caller's (ROLE-4)", async () => {
+    const { owner, server, folder, make, get } = await setup();
+    const high = await roles.create(owner, server.id, { name: "high", color: 0, permissions: "0" });
+    // Created after high, so it goes in below it.
+    const mods = await roles.create(owner, server.id, {
+      name: "mods",
+      color: 0,
+      permissions: String(Permission.MANAGE_ROLES | Permission.VIEW_CHANNEL),
+    });
+    const low = await roles.create(owner, server.id, { name: "low", color: 0, permissions: "0" });
+    const mod = user();
+    await servers.join(mod, server.id);
+    await roles.assign(owner, server.id, mods.id, mod.userId);
+    await channels.setOverwrite(owner, folder.id, {
+      targetType: "role",
+      targetId: mods.id,
+      allow: VIEW,
+      deny: "0",
+    });
+    const child = await make("child", "text", folder.id);
+    // The owner's own edit unsyncs the child; syncing it again would drop high's overwrite.
+    await channels.setOverwrite(owner, child.id, {
+      targetType: "role",
+      targetId: high.id,
+      allow: SEND,
+      deny: "0",
+    });
+    expect(await codeOf(channels.syncPermissions(mod, child.id))).toBe("FORBIDDEN");
+    expect(await codeOf(channels.update(mod, child.id, { syncPermissions: true }))).toBe("FORBIDDEN");
+    expect(await get(child.id)).toMatchObject({ permissionsSynced: false });
+    // Only a lower role's overwrite differs: the moderator may sync.
+    await channels.deleteOverwrite(owner, child.id, { targetType: "role", targetId: high.id });
+    await channels.setOverwrite(owner, child.id, {
+      targetType: "role",
+      targetId: low.id,
+      allow: SEND,
+      deny: "0",
+    });
+    expect(await channels.syncPermissions(mod, child.id)).toMatchObject({ permissionsSynced: true });
+  });
 });

@@ -320,8 +320,14 @@ export class ChannelsService {
     for (const target of new Set([...mine.keys(), ...theirs.keys()])) {
       const before = mine.get(target);
       const after = theirs.get(target);
-      requireGrantable(permissions, BigInt(before?.allow ?? 0), BigInt(after?.allow ?? 0));
-      requireGrantable(permissions, BigInt(before?.deny ?? 0), BigInt(after?.deny ?? 0));
+      const [beforeAllow, afterAllow] = [BigInt(before?.allow ?? 0), BigInt(after?.allow ?? 0)];
+      const [beforeDeny, afterDeny] = [BigInt(before?.deny ?? 0), BigInt(after?.deny ?? 0)];
+      if (beforeAllow === afterAllow && beforeDeny === afterDeny) continue;
+      requireGrantable(permissions, beforeAllow, afterAllow);
+      requireGrantable(permissions, beforeDeny, afterDeny);
+      // ROLE-4, as for setChannelOverwrite: an overwrite that changes must be of a role or member below the caller.
+      const changed = (before ?? after) as OverwriteRow;
+      await this.requireOutranks(trx, access, changed.target_type, changed.target_id);
     }
     await syncWithFolder(trx, channel.id, folderId);
     await recordAudit(trx, {

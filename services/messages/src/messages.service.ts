@@ -10,7 +10,9 @@ import { type MessageRecord, messageRecord, messageView } from "./message-views.
 import type { MessageRow, MessagesRepository } from "./messages.repository.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
 import type { MentionSet, MessagesTables } from "./messages.tables.ts";
+import type { ReadStatesService } from "./read-states.service.ts";
 import type { SendBatcher } from "./send-batcher.ts";
+import type { ThreadsService } from "./threads.service.ts";
 import { TypingThrottle } from "./typing-throttle.ts";
 
 /** Who is calling, and how to look usernames up on their behalf. */
@@ -18,6 +20,14 @@ export interface MessagesCaller {
   userId: string;
   /** Username lookups act for the caller (users' UserDirectoryService with their token). */
   findUsers: UsernameLookup;
+  /** The caller's roles in a server (read-state mention counts after a send); absent: none known. */
+  roleIds?: (serverId: string) => Promise<string[]>;
+}
+
+/** Threads and read states, as the send and history paths use them (MSG-11, MSG-13). */
+export interface MessageExtras {
+  threads: Pick<ThreadsService, "inChannel" | "touched">;
+  readStates: Pick<ReadStatesService, "markSent">;
 }
 
 /** Longest message, in characters (MSG-1). */
@@ -46,6 +56,8 @@ export interface PageQuery {
   after?: string;
   around?: string;
   limit?: number;
+  /** A thread of the channel: its history instead of the channel's (MSG-13). */
+  threadId?: string;
 }
 
 function notFound(what: "channel" | "message", field: string): BeepError {
@@ -98,6 +110,7 @@ export class MessagesService {
       batcher: SendBatcher;
       bus?: Bus;
       typing?: TypingThrottle;
+      extras?: MessageExtras;
     },
   ) {
     this.typing = deps.typing ?? new TypingThrottle();
@@ -106,10 +119,14 @@ export class MessagesService {
   /** MSG-1: sends (or, for a repeated nonce, returns the first) message. */
   async send(
     caller: MessagesCaller,
-    input: { channelId: string; content: string; nonce?: string; replyToId?: string },
+    input: { channelId: string; content: string; nonce?: string; replyToId?: string; threadId?: string },
   ): Promise<MessageRecord> {
     const channelId = checkId(input.channelId, "channelId", "channel");
-    const access = await this.require(caller.userId, channelId, VIEW | SEND, "send messages");
+    const threadId = input.threadId === undefined || input.threadId === "" ? null : input.threadId;
+    // A thread follows its parent channel's permissions, with SEND_MESSAGES_IN_THREADS for sending.
+    const needed = threadId === null ? VIEW | SEND : VIEW | PERMISSIONS.SEND_MESSAGES_IN_THREADS;
+    const access = await this.require(caller.userId, channelId, needed, "send messages");
+    if (threadId !== null) await this.thread(threadId, channelId);
     const content = checkContent(input.content);
     const nonce = input.nonce === undefined || input.nonce === "" ? null : input.nonce;
     if (nonce !== null && nonce.length > MAX_NONCE_CHARS) {
@@ -125,15 +142,17 @@ export class MessagesService {
       replyToId = input.replyToId;
     }
     const mentions = await this.mentions(caller, access, channelId, content);
-    const { row } = await this.deps.batcher.send({
+    const { row, created } = await this.deps.batcher.send({
       serverId: access.serverId,
       channelId,
       authorId: caller.userId,
       content,
       nonce,
       replyToId,
+      threadId,
       mentions,
     });
+    await this.afterSend(caller, row, created);
     return this.record(row);
   }
 
@@ -225,7 +244,19 @@ export class MessagesService {
       throw new BeepError("BAD_USER_INPUT", `A page holds 1 to ${MAX_PAGE} messages`, { field: "limit" });
     }
     await this.require(caller.userId, channelId, VIEW | HISTORY, "read message history");
-    const { db, repo } = this.deps;
+    const threadId = query.threadId === undefined || query.threadId === "" ? undefined : query.threadId;
+    if (threadId !== undefined) await this.thread(threadId, channelId);
+    const { db } = this.deps;
+    const page = this.deps.repo.page.bind(this.deps.repo);
+    const repo = {
+      page: (
+        d: typeof db,
+        channel: string,
+        direction: "older" | "newer",
+        bound: { id: string; inclusive: boolean } | undefined,
+        limit: number,
+      ) => page(d, channel, direction, bound, limit, threadId),
+    };
     if (after !== undefined) {
       const rows = await repo.page(db, channelId, "newer", { id: after, inclusive: false }, limit + 1);
       const hasMore = rows.length > limit;
@@ -301,6 +332,32 @@ export class MessagesService {
       return next;
     });
     return this.record(updated);
+  }
+
+  private async thread(threadId: string, channelId: string): Promise<void> {
+    if (!this.deps.extras) throw new BeepError("NOT_FOUND", "No such thread", { field: "threadId" });
+    await this.deps.extras.threads.inChannel(threadId, channelId);
+  }
+
+  /**
+   * After a committed send: the author's read position moves to it (their other devices hear it), and a
+   * thread's activity is announced. Why errors are swallowed: the message is committed and acknowledged
+   * either way; a missed position moves with the author's next send or read.
+   */
+  private async afterSend(caller: MessagesCaller, row: MessageRow, created: boolean): Promise<void> {
+    const extras = this.deps.extras;
+    if (!extras || !created) return;
+    try {
+      if (row.thread_id === null) {
+        await extras.readStates.markSent(caller.userId, row, () =>
+          caller.roleIds ? caller.roleIds(row.server_id) : Promise.resolve([]),
+        );
+      } else {
+        await extras.threads.touched(row);
+      }
+    } catch {
+      // See above.
+    }
   }
 
   /** The caller's access to the channel holding every bit of `needed`; NOT_FOUND without VIEW_CHANNEL. */

@@ -10,14 +10,24 @@ import type { JSONWebKeySet } from "jose";
 import { CallerAuthenticator } from "./caller-authenticator.ts";
 import { ChannelAccessCache } from "./channel-access.ts";
 import { consumeCleanup } from "./cleanup.consumers.ts";
+import { MessageAccess } from "./message-access.ts";
 import { MessagesRepository } from "./messages.repository.ts";
 import { MessagesServiceDesc, messagesRoutes } from "./messages.routes.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
 import { MessagesService } from "./messages.service.ts";
 import type { MessagesTables } from "./messages.tables.ts";
 import { messagesMigrations } from "./migrations/index.ts";
+import { ReactionsRepository } from "./reactions.repository.ts";
+import { ReactionsServiceDesc, reactionsRoutes } from "./reactions.routes.ts";
+import { ReactionsService } from "./reactions.service.ts";
+import { ReadStatesRepository } from "./read-states.repository.ts";
+import { ReadStateServiceDesc, readStatesRoutes } from "./read-states.routes.ts";
+import { ReadStatesService } from "./read-states.service.ts";
 import { SendBatcher } from "./send-batcher.ts";
 import { ServersChannelDirectory } from "./servers-channel-access.ts";
+import { ThreadsRepository } from "./threads.repository.ts";
+import { ThreadsServiceDesc, threadsRoutes } from "./threads.routes.ts";
+import { ThreadsService } from "./threads.service.ts";
 
 /** The `messages` target: messages of text channels, their history, pins, mentions and typing. */
 export const messagesModule = defineModule({
@@ -49,8 +59,34 @@ export const messagesModule = defineModule({
     const directory = new ServersChannelDirectory(clients, config.rpc.internalToken);
     const access = new ChannelAccessCache(directory, { maxEntries: 100_000, ttlMs: 60_000 });
     const batcher = new SendBatcher({ db, repo });
-    const service = new MessagesService({ db, repo, access, directory, batcher, bus });
+    // Reactions, read states and threads (MSG-9, MSG-11, MSG-13): same permission rules, own tables.
+    const messageAccess = new MessageAccess({ db, repo, access });
+    const reactions = new ReactionsService({
+      db,
+      repo,
+      reactions: new ReactionsRepository(),
+      access: messageAccess,
+    });
+    const readStates = new ReadStatesService({
+      db,
+      repo,
+      readStates: new ReadStatesRepository(),
+      access: messageAccess,
+    });
+    const threads = new ThreadsService({ db, repo, threads: new ThreadsRepository(), access: messageAccess });
+    const service = new MessagesService({
+      db,
+      repo,
+      access,
+      directory,
+      batcher,
+      bus,
+      extras: { threads, readStates },
+    });
     registry.service(MessagesServiceDesc, messagesRoutes(service, callers, clients));
+    registry.service(ReactionsServiceDesc, reactionsRoutes(reactions, callers));
+    registry.service(ReadStateServiceDesc, readStatesRoutes(readStates, callers, clients));
+    registry.service(ThreadsServiceDesc, threadsRoutes(threads, callers));
 
     const relay = new OutboxRelay({
       db: database.db,

@@ -15,6 +15,8 @@ export interface PendingSend {
   content: string;
   nonce: string | null;
   replyToId: string | null;
+  /** The thread it goes into (MSG-13); absent or null for the channel. */
+  threadId?: string | null;
   mentions: MentionSet;
 }
 
@@ -155,6 +157,7 @@ export class SendBatcher {
         content: send.content,
         nonce: send.nonce,
         reply_to_id: send.replyToId,
+        thread_id: send.threadId ?? null,
         mentions: send.mentions,
       };
     });

@@ -94,9 +94,11 @@ const typeDefs = /* GraphQL */ `
     """
     A channel's history, newest first (MSG-5; VIEW_CHANNEL + READ_MESSAGE_HISTORY). At most one of before,
     after, around (message ids; before/after exclude it, around includes it). limit 1–100, default 50.
+    threadId: a thread of the channel, whose history is returned instead (thread messages are never in the
+    channel's own history).
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT.
     """
-    messages(channelId: ID!, before: ID, after: ID, around: ID, limit: Int): MessagePage!
+    messages(channelId: ID!, before: ID, after: ID, around: ID, limit: Int, threadId: ID): MessagePage!
     "One message (VIEW_CHANNEL + READ_MESSAGE_HISTORY). Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN."
     message(id: ID!): Message!
     "A channel's pinned messages, most recently pinned first (MSG-4). Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN."
@@ -113,6 +115,8 @@ const typeDefs = /* GraphQL */ `
     nonce: String
     "A message of the same channel to reply to."
     replyToId: ID
+    "A thread of the channel to send into (SEND_MESSAGES_IN_THREADS instead of SEND_MESSAGES)."
+    threadId: ID
   }
 
   "Input of editMessage."
@@ -244,6 +248,7 @@ export const messagesSchema: SchemaModule = {
           after?: string | null;
           around?: string | null;
           limit?: number | null;
+          threadId?: string | null;
         },
         context: Ctx,
       ) =>
@@ -255,6 +260,7 @@ export const messagesSchema: SchemaModule = {
               after: args.after ?? "",
               around: args.around ?? "",
               limit: args.limit ?? 0,
+              threadId: args.threadId ?? "",
             },
             o,
           ),
@@ -269,7 +275,13 @@ export const messagesSchema: SchemaModule = {
         _root: unknown,
         {
           input,
-        }: Input<{ channelId: string; content: string; nonce?: string | null; replyToId?: string | null }>,
+        }: Input<{
+          channelId: string;
+          content: string;
+          nonce?: string | null;
+          replyToId?: string | null;
+          threadId?: string | null;
+        }>,
         context: Ctx,
       ) =>
         call(context, (c, o) =>
@@ -279,6 +291,7 @@ export const messagesSchema: SchemaModule = {
               content: input.content,
               nonce: input.nonce ?? "",
               replyToId: input.replyToId ?? "",
+              threadId: input.threadId ?? "",
             },
             o,
           ),

@@ -4,6 +4,7 @@ import { defineAuthorizationMatrixScenarios } from "./authorization-matrix.scena
 import { defineHardeningScenarios } from "./hardening.scenarios.ts";
 import { defineIdentityScenarios } from "./identity.scenarios.ts";
 import { defineLdapScenarios } from "./ldap.scenarios.ts";
+import { defineMessageExtrasScenarios } from "./message-extras.scenarios.ts";
 import { defineMessagesScenarios } from "./messages.scenarios.ts";
 import { defineModerationScenarios } from "./moderation.scenarios.ts";
 import { defineOneTimeCodeScenarios } from "./one-time-codes.scenarios.ts";
@@ -36,5 +37,6 @@ export function defineAllTopologyScenarios(topology: () => Topology): void {
   defineStreamAudienceScenarios(topology);
   defineStreamScenarios(topology);
   defineMessagesScenarios(topology);
+  defineMessageExtrasScenarios(topology);
   defineAuthorizationMatrixScenarios(topology);
 }

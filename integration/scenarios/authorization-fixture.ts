@@ -27,6 +27,20 @@ const REVOKE_INVITE = `mutation ($input: RevokeInviteInput!) { revokeInvite(inpu
 const JOIN_BY_INVITE = `mutation ($input: JoinServerByInviteInput!) { joinServerByInvite(input: $input) { server { id } } }`;
 const BAN = `mutation ($input: BanMemberInput!) { banMember(input: $input) { ban { userId } } }`;
 const TIMEOUT = `mutation ($input: TimeoutMemberInput!) { timeoutMember(input: $input) { userId } }`;
+const SEND = `mutation ($input: SendMessageInput!) { sendMessage(input: $input) { message { id } } }`;
+const ADD_REACTION = `mutation ($input: ReactionInput!) { addReaction(input: $input) { messageId } }`;
+const START_THREAD = `mutation ($input: StartThreadInput!) { startThread(input: $input) { thread { id } } }`;
+
+/**
+ * Reactions, threads and read positions the matrix's message-extras entries aim at (MSG-9, MSG-11,
+ * MSG-13), as the owner sees them.
+ */
+const MESSAGE_STATE = `query ($secretMessageId: ID!, $generalMessageId: ID!, $secretId: ID!, $serverId: ID!) {
+  secret: message(id: $secretMessageId) { content pinned reactions { emoji count me } thread { id name messageCount } }
+  general: message(id: $generalMessageId) { content pinned reactions { emoji count me } thread { id } }
+  threads(channelId: $secretId) { id name messageCount }
+  readStates(serverId: $serverId) { channelId lastReadMessageId unreadCount mentionCount }
+}`;
 
 /**
  * Everything the owner can see of one server, read through the gateway. Timeouts have no read field of
@@ -80,6 +94,11 @@ export interface AuthorizationFixture {
   rivalServerId: string;
   rivalChannelId: string;
   rivalRoleId: string;
+  /** The owner's message in #secret, with the owner's 👍 and a thread (secretThreadId) holding one message. */
+  secretMessageId: string;
+  secretThreadId: string;
+  /** The owner's message in #general (every member reads it), with no reaction and no thread. */
+  generalMessageId: string;
 }
 
 /** Runs an operation as `who`. */
@@ -182,6 +201,18 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
       input: { serverId: rivalServer.id, name: "rival crew" },
     })
   ).createRole.role.id;
+  const sent = async (input: Record<string, unknown>) =>
+    (await ok<{ sendMessage: { message: { id: string } } }>(url, owner, SEND, { input })).sendMessage.message
+      .id;
+  const secretMessageId = await sent({ channelId: secretId, content: "matrix secret" });
+  await ok(url, owner, ADD_REACTION, { input: { messageId: secretMessageId, emoji: "👍" } });
+  const secretThreadId = (
+    await ok<{ startThread: { thread: { id: string } } }>(url, owner, START_THREAD, {
+      input: { messageId: secretMessageId, name: "matrix thread" },
+    })
+  ).startThread.thread.id;
+  await sent({ channelId: secretId, threadId: secretThreadId, content: "in the thread" });
+  const generalMessageId = await sent({ channelId: generalId, content: "matrix general" });
   return {
     url,
     owner,
@@ -203,6 +234,9 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
     rivalServerId: rivalServer.id,
     rivalChannelId: rivalServer.channels[0]?.id ?? "",
     rivalRoleId,
+    secretMessageId,
+    secretThreadId,
+    generalMessageId,
   };
 }
 
@@ -232,10 +266,16 @@ export interface ServerState {
  */
 export async function stateOf(
   fixture: AuthorizationFixture,
-): Promise<{ server: ServerState; rivalServer: ServerState }> {
-  const [server, rivalServer] = await Promise.all([
+): Promise<{ server: ServerState; rivalServer: ServerState; messages: unknown }> {
+  const [server, rivalServer, messages] = await Promise.all([
     ok<ServerState>(fixture.url, fixture.owner, STATE, { id: fixture.serverId }),
     ok<ServerState>(fixture.url, fixture.rival, STATE, { id: fixture.rivalServerId }),
+    ok<unknown>(fixture.url, fixture.owner, MESSAGE_STATE, {
+      secretMessageId: fixture.secretMessageId,
+      generalMessageId: fixture.generalMessageId,
+      secretId: fixture.secretId,
+      serverId: fixture.serverId,
+    }),
   ]);
-  return { server, rivalServer };
+  return { server, rivalServer, messages };
 }

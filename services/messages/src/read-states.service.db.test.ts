@@ -121,7 +121,7 @@ describe("read states", () => {
     expect((await env.readStates.list(member, server.id))[0]!.lastReadMessageId).toBe(mine.id);
   });
 
-  it("refuses what the caller cannot view (NOT_FOUND) and foreign messages (BAD_USER_INPUT), changing nothing", async () => {
+  it("refuses what the caller cannot view (NOT_FOUND) and other channels' messages (NOT_FOUND), changing nothing", async () => {
     const { owner, member, server, channel } = await community(env);
     const secret = await env.harness.channels.create(owner, server.id, textChannel("secret"));
     await env.harness.channels.setOverwrite(owner, secret.id, {
@@ -142,8 +142,10 @@ describe("read states", () => {
       expect(await codeOf(env.readStates.markRead(who, secret.id, hidden.id))).toBe("NOT_FOUND");
     }
     expect(await codeOf(env.readStates.list(outsider, server.id))).toBe("NOT_FOUND");
-    expect(await codeOf(env.readStates.markRead(member, channel, hidden.id))).toBe("BAD_USER_INPUT");
-    expect(await codeOf(env.readStates.markRead(member, channel, "12x"))).toBe("BAD_USER_INPUT");
+    // Another channel's message is NOT_FOUND, whether or not the caller could see it.
+    expect(await codeOf(env.readStates.markRead(member, channel, hidden.id))).toBe("NOT_FOUND");
+    expect(await codeOf(env.readStates.markRead(owner, channel, hidden.id))).toBe("NOT_FOUND");
+    expect(await codeOf(env.readStates.markRead(member, channel, "12x"))).toBe("NOT_FOUND");
     const rowsAfter = await sql`select * from messages.read_states order by user_id, channel_id`.execute(
       env.root,
     );

@@ -50,11 +50,19 @@ export class ReadStatesService {
     const access = await this.deps.access.channel(caller.userId, channelId, PERMISSIONS.VIEW_CHANNEL);
     let target: string | undefined;
     if (messageId !== undefined && messageId !== "") {
-      const bad = () =>
-        new BeepError("BAD_USER_INPUT", "Name a message of this channel", { field: "messageId" });
-      if (!isSnowflake(messageId)) throw bad();
+      // Why NOT_FOUND for another channel's message: an id from elsewhere reveals nothing about it.
+      if (!isSnowflake(messageId)) throw notFound("message", "messageId");
       const row = await this.deps.repo.find(this.deps.db, messageId);
-      if (!row || row.channel_id !== channelId || row.thread_id !== null) throw bad();
+      if (!row || row.channel_id !== channelId) throw notFound("message", "messageId");
+      if (row.thread_id !== null) {
+        throw new BeepError(
+          "BAD_USER_INPUT",
+          "Read positions name messages of the channel, not of a thread",
+          {
+            field: "messageId",
+          },
+        );
+      }
       target = row.id;
     } else {
       target = (await this.deps.repo.latestIds(this.deps.db, [channelId])).get(channelId)?.toString();

@@ -18,6 +18,7 @@ import { ReactionsService } from "./reactions.service.ts";
 import { ReadStatesRepository } from "./read-states.repository.ts";
 import { type ReadStateCaller, ReadStatesService } from "./read-states.service.ts";
 import { SendBatcher } from "./send-batcher.ts";
+import { sendBatchExtras } from "./send-extras.ts";
 import { ThreadsRepository } from "./threads.repository.ts";
 import { ThreadsService } from "./threads.service.ts";
 
@@ -74,21 +75,27 @@ export async function openExtrasEnv(): Promise<ExtrasEnv> {
     reactions: new ReactionsRepository(),
     access: messageAccess,
   });
+  const readStatesRepository = new ReadStatesRepository();
   const readStates = new ReadStatesService({
     db,
     repo,
-    readStates: new ReadStatesRepository(),
+    readStates: readStatesRepository,
     access: messageAccess,
   });
-  const threads = new ThreadsService({ db, repo, threads: new ThreadsRepository(), access: messageAccess });
+  const threadsRepository = new ThreadsRepository();
+  const threads = new ThreadsService({ db, repo, threads: threadsRepository, access: messageAccess });
   const messages = new MessagesService({
     db,
     repo,
     access,
     directory,
-    batcher: new SendBatcher({ db, repo }),
+    batcher: new SendBatcher({
+      db,
+      repo,
+      extras: sendBatchExtras({ readStates: readStatesRepository, threads: threadsRepository }),
+    }),
     bus,
-    extras: { threads, readStates },
+    extras: { threads },
   });
   return {
     testSchema,
@@ -120,7 +127,6 @@ export function testCaller(env: ExtrasEnv, userId = newId()): TestCaller {
   return {
     userId,
     findUsers: async () => [],
-    roleIds,
     members: {
       async visibleChannels(serverId) {
         try {

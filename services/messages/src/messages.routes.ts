@@ -9,7 +9,6 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { CallerAuthenticator } from "./caller-authenticator.ts";
 import type { MessageRecord } from "./message-views.ts";
 import type { MessagesCaller, MessagesService } from "./messages.service.ts";
-import { serversMemberDirectory } from "./servers-member-directory.ts";
 
 /** The proto form of a message: empty strings for nulls, embeds as a JSON array. */
 export function protoMessage(record: MessageRecord): MessageInitShape<typeof MessageSchema> {
@@ -51,7 +50,6 @@ export function messagesRoutes(
       findUsers: async (usernames) =>
         (await users.findUsersByUsername({ usernames: [...usernames] }, { headers: { authorization } }))
           .users,
-      roleIds: (serverId) => serversMemberDirectory(clients, userId, authorization).roleIds(serverId),
     };
   };
   return {

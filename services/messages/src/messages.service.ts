@@ -10,7 +10,6 @@ import { type MessageRecord, messageRecord, messageView } from "./message-views.
 import type { MessageRow, MessagesRepository } from "./messages.repository.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
 import type { MentionSet, MessagesTables } from "./messages.tables.ts";
-import type { ReadStatesService } from "./read-states.service.ts";
 import type { SendBatcher } from "./send-batcher.ts";
 import type { ThreadsService } from "./threads.service.ts";
 import { TypingThrottle } from "./typing-throttle.ts";
@@ -20,14 +19,11 @@ export interface MessagesCaller {
   userId: string;
   /** Username lookups act for the caller (users' UserDirectoryService with their token). */
   findUsers: UsernameLookup;
-  /** The caller's roles in a server (read-state mention counts after a send); absent: none known. */
-  roleIds?: (serverId: string) => Promise<string[]>;
 }
 
-/** Threads and read states, as the send and history paths use them (MSG-11, MSG-13). */
+/** Threads, as the send and history paths check them (MSG-13). */
 export interface MessageExtras {
-  threads: Pick<ThreadsService, "inChannel" | "touched">;
-  readStates: Pick<ReadStatesService, "markSent">;
+  threads: Pick<ThreadsService, "inChannel">;
 }
 
 /** Longest message, in characters (MSG-1). */
@@ -142,7 +138,7 @@ export class MessagesService {
       replyToId = input.replyToId;
     }
     const mentions = await this.mentions(caller, access, channelId, content);
-    const { row, created } = await this.deps.batcher.send({
+    const { row } = await this.deps.batcher.send({
       serverId: access.serverId,
       channelId,
       authorId: caller.userId,
@@ -152,7 +148,6 @@ export class MessagesService {
       threadId,
       mentions,
     });
-    await this.afterSend(caller, row, created);
     return this.record(row);
   }
 
@@ -337,27 +332,6 @@ export class MessagesService {
   private async thread(threadId: string, channelId: string): Promise<void> {
     if (!this.deps.extras) throw new BeepError("NOT_FOUND", "No such thread", { field: "threadId" });
     await this.deps.extras.threads.inChannel(threadId, channelId);
-  }
-
-  /**
-   * After a committed send: the author's read position moves to it (their other devices hear it), and a
-   * thread's activity is announced. Why errors are swallowed: the message is committed and acknowledged
-   * either way; a missed position moves with the author's next send or read.
-   */
-  private async afterSend(caller: MessagesCaller, row: MessageRow, created: boolean): Promise<void> {
-    const extras = this.deps.extras;
-    if (!extras || !created) return;
-    try {
-      if (row.thread_id === null) {
-        await extras.readStates.markSent(caller.userId, row, () =>
-          caller.roleIds ? caller.roleIds(row.server_id) : Promise.resolve([]),
-        );
-      } else {
-        await extras.threads.touched(row);
-      }
-    } catch {
-      // See above.
-    }
   }
 
   /** The caller's access to the channel holding every bit of `needed`; NOT_FOUND without VIEW_CHANNEL. */

@@ -24,6 +24,7 @@ import { ReadStatesRepository } from "./read-states.repository.ts";
 import { ReadStateServiceDesc, readStatesRoutes } from "./read-states.routes.ts";
 import { ReadStatesService } from "./read-states.service.ts";
 import { SendBatcher } from "./send-batcher.ts";
+import { sendBatchExtras } from "./send-extras.ts";
 import { ServersChannelDirectory } from "./servers-channel-access.ts";
 import { ThreadsRepository } from "./threads.repository.ts";
 import { ThreadsServiceDesc, threadsRoutes } from "./threads.routes.ts";
@@ -58,9 +59,9 @@ export const messagesModule = defineModule({
     const repo = new MessagesRepository();
     const directory = new ServersChannelDirectory(clients, config.rpc.internalToken);
     const access = new ChannelAccessCache(directory, { maxEntries: 100_000, ttlMs: 60_000 });
-    const batcher = new SendBatcher({ db, repo });
     // Reactions, read states and threads (MSG-9, MSG-11, MSG-13): same permission rules, own tables.
     const messageAccess = new MessageAccess({ db, repo, access });
+    const readStatesRepository = new ReadStatesRepository();
     const reactions = new ReactionsService({
       db,
       repo,
@@ -70,10 +71,16 @@ export const messagesModule = defineModule({
     const readStates = new ReadStatesService({
       db,
       repo,
-      readStates: new ReadStatesRepository(),
+      readStates: readStatesRepository,
       access: messageAccess,
     });
-    const threads = new ThreadsService({ db, repo, threads: new ThreadsRepository(), access: messageAccess });
+    const threadsRepository = new ThreadsRepository();
+    const threads = new ThreadsService({ db, repo, threads: threadsRepository, access: messageAccess });
+    const batcher = new SendBatcher({
+      db,
+      repo,
+      extras: sendBatchExtras({ readStates: readStatesRepository, threads: threadsRepository }),
+    });
     const service = new MessagesService({
       db,
       repo,
@@ -81,7 +88,7 @@ export const messagesModule = defineModule({
       directory,
       batcher,
       bus,
-      extras: { threads, readStates },
+      extras: { threads },
     });
     registry.service(MessagesServiceDesc, messagesRoutes(service, callers, clients));
     registry.service(ReactionsServiceDesc, reactionsRoutes(reactions, callers));

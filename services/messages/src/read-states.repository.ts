@@ -38,6 +38,30 @@ export class ReadStatesRepository {
     return Number(result.numAffectedRows ?? 0n) > 0;
   }
 
+  /** Moves many positions forward in one statement (one per (user, channel)); returns those that moved. */
+  async advanceMany(
+    db: Db,
+    rows: ReadonlyArray<{ userId: string; serverId: string; channelId: string; messageId: string }>,
+  ): Promise<Array<{ userId: string; serverId: string; channelId: string; messageId: string }>> {
+    if (rows.length === 0) return [];
+    const result = await sql<{ user_id: string; server_id: string; channel_id: string; id: string }>`
+      insert into ${TABLE} as rs (user_id, channel_id, server_id, last_read_message_id)
+      select * from unnest(${rows.map((r) => r.userId)}::bigint[], ${rows.map((r) => r.channelId)}::bigint[],
+        ${rows.map((r) => r.serverId)}::bigint[], ${rows.map((r) => r.messageId)}::bigint[])
+      on conflict (user_id, channel_id) do update
+        set last_read_message_id = excluded.last_read_message_id, updated_at = now()
+        where rs.last_read_message_id < excluded.last_read_message_id
+      returning user_id::text, server_id::text, channel_id::text, last_read_message_id::text as id`.execute(
+      db,
+    );
+    return result.rows.map((row) => ({
+      userId: row.user_id,
+      serverId: row.server_id,
+      channelId: row.channel_id,
+      messageId: row.id,
+    }));
+  }
+
   /**
    * Read state and counts of each channel, in the order given, in one statement: per channel one index
    * range scan of (channel_id, id) over at most {@link UNREAD_CAP}+1 of the newest messages after the

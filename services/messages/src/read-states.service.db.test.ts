@@ -11,7 +11,11 @@ import {
   testCaller,
   textChannel,
 } from "./message-extras.test-env.ts";
-import { UNREAD_CAP } from "./read-states.repository.ts";
+import { MessagesRepository } from "./messages.repository.ts";
+import { ReadStatesRepository, UNREAD_CAP } from "./read-states.repository.ts";
+import { SendBatcher } from "./send-batcher.ts";
+import { sendBatchExtras } from "./send-extras.ts";
+import { ThreadsRepository } from "./threads.repository.ts";
 
 let env: ExtrasEnv;
 beforeAll(async () => {
@@ -151,6 +155,52 @@ describe("read states", () => {
     );
     expect(rowsAfter.rows).toEqual(rowsBefore.rows);
     expect((await outboxOf(env, ["read_state.updated"])).length).toBe(eventsBefore);
+  });
+
+  it("a send marks its author's channel read in the batch's transaction, counting later mentions of the same batch", async () => {
+    const { owner, member, server, channel } = await community(env);
+    await settle();
+    // One batch (same turn, queue order): the member's message, then the owner's mention of them.
+    const batcher = new SendBatcher(
+      {
+        db: env.db,
+        repo: new MessagesRepository(),
+        extras: sendBatchExtras({ readStates: new ReadStatesRepository(), threads: new ThreadsRepository() }),
+      },
+      { maxBatch: 10, maxInFlight: 1 },
+    );
+    const pending = (authorId: string, content: string, userIds: string[]) => ({
+      serverId: server.id,
+      channelId: channel,
+      authorId,
+      content,
+      nonce: null,
+      replyToId: null,
+      mentions: { userIds, roleIds: [], channelIds: [], everyone: false },
+    });
+    const [{ row: mine }, { row: theirs }] = await Promise.all([
+      batcher.send(pending(member.userId, "mine", [])),
+      batcher.send(pending(owner.userId, "hi", [member.userId])),
+    ]);
+    expect(batcher.stats.batches).toBe(1);
+    expect(BigInt(mine.id) < BigInt(theirs.id)).toBe(true);
+    expect((await readEvents(member.userId)).at(-1)).toEqual({
+      userId: member.userId,
+      serverId: server.id,
+      channelId: channel,
+      lastReadMessageId: mine.id,
+      mentionCount: 1,
+    });
+    expect((await env.readStates.list(member, server.id))[0]).toMatchObject({
+      lastReadMessageId: mine.id,
+      unreadCount: 1,
+      mentionCount: 1,
+    });
+    // The owner's own (later) message moved the owner's position; nothing of theirs is unread.
+    expect((await env.readStates.list(owner, server.id))[0]).toMatchObject({
+      lastReadMessageId: theirs.id,
+      unreadCount: 0,
+    });
   });
 
   it("caps the unread count at 1000 with hasMoreUnread", async () => {

@@ -5,7 +5,7 @@ import { PERMISSIONS } from "@beep/servers/permissions";
 import type { Kysely, Transaction } from "kysely";
 import type { MessageAccess } from "./message-access.ts";
 import { notFound } from "./message-access.ts";
-import type { MessageRow, MessagesRepository } from "./messages.repository.ts";
+import type { MessagesRepository } from "./messages.repository.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
 import type { MessagesTables } from "./messages.tables.ts";
 import type { ReadStateCounts, ReadStatesRepository } from "./read-states.repository.ts";
@@ -32,7 +32,7 @@ export interface ReadStateView extends ReadStateCounts {
 /**
  * Read states (MSG-11): per (user, channel) the last message read, which only moves forward. Counts
  * are computed when read (one statement over the server's channels); own messages never count, and
- * sending marks the channel read for its author. A move emits `read_state.updated` for the user's
+ * sending marks the channel read for its author (send-extras.ts, in the send's transaction). A move emits `read_state.updated` for the user's
  * other devices, in the same transaction.
  */
 export class ReadStatesService {
@@ -93,28 +93,6 @@ export class ReadStatesService {
     const roleIds = await caller.members.roleIds(serverId);
     const counts = await this.deps.readStates.counts(this.deps.db, caller.userId, ids, roleIds);
     return counts.map((row) => ({ serverId, ...row }));
-  }
-
-  /**
-   * After the author's send: their position moves to their own message. Roles are looked up only when
-   * others wrote after it meanwhile (otherwise no mention can follow).
-   */
-  async markSent(userId: string, row: MessageRow, roleIds: () => Promise<string[]>): Promise<void> {
-    if (row.thread_id !== null) return;
-    await this.deps.db.transaction().execute(async (trx) => {
-      const moved = await this.deps.readStates.advance(trx, {
-        userId,
-        serverId: row.server_id,
-        channelId: row.channel_id,
-        messageId: row.id,
-      });
-      if (!moved) return;
-      let [counts] = await this.deps.readStates.counts(trx, userId, [row.channel_id], []);
-      if (counts && counts.unreadCount > 0) {
-        [counts] = await this.deps.readStates.counts(trx, userId, [row.channel_id], await roleIds());
-      }
-      await this.announce(trx, userId, { serverId: row.server_id, ...counts! });
-    });
   }
 
   private async announce(

@@ -6,6 +6,7 @@ import { messageView } from "./message-views.ts";
 import type { MessageRow, MessagesRepository, NewMessageRow } from "./messages.repository.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
 import type { MentionSet, MessagesTables } from "./messages.tables.ts";
+import type { SendBatchExtras } from "./send-extras.ts";
 
 /** A checked send waiting for its commit. */
 export interface PendingSend {
@@ -61,7 +62,12 @@ export class SendBatcher {
   readonly stats = { batches: 0, sends: 0 };
 
   constructor(
-    private readonly deps: { db: Kysely<MessagesTables>; repo: MessagesRepository },
+    private readonly deps: {
+      db: Kysely<MessagesTables>;
+      repo: MessagesRepository;
+      /** Read states and threads moved by the batch, in its transaction (send-extras.ts). */
+      extras?: SendBatchExtras;
+    },
     private readonly options: SendBatcherOptions = { maxBatch: 256, maxInFlight: 2 },
   ) {}
 
@@ -195,14 +201,14 @@ export class SendBatcher {
     }
 
     const created = inserted.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-    await writeOutbox(
-      trx,
-      MESSAGES_SCHEMA,
-      created.map((row) => ({
+    const extraEvents = this.deps.extras ? await this.deps.extras(trx, created) : [];
+    await writeOutbox(trx, MESSAGES_SCHEMA, [
+      ...created.map((row) => ({
         type: "message.created",
         payload: { serverId: row.server_id, channelId: row.channel_id, message: messageView(row) },
       })),
-    );
+      ...extraEvents,
+    ]);
     return outcomes.map((o) => o ?? new Error("send was not processed"));
   }
 }

@@ -5,7 +5,7 @@ import { PERMISSIONS } from "@beep/servers/permissions";
 import type { Kysely } from "kysely";
 import type { MessageAccess } from "./message-access.ts";
 import { notFound } from "./message-access.ts";
-import type { MessageRow, MessagesRepository } from "./messages.repository.ts";
+import type { MessagesRepository } from "./messages.repository.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
 import type { MessagesTables } from "./messages.tables.ts";
 import type { ThreadsRepository, ThreadWithActivity } from "./threads.repository.ts";
@@ -126,21 +126,5 @@ export class ThreadsService {
     if (!/^\d{1,19}$/.test(threadId)) throw notFound("thread", "threadId");
     const thread = await this.deps.threads.find(this.deps.db, threadId);
     if (!thread || thread.channel_id !== channelId) throw notFound("thread", "threadId");
-  }
-
-  /** After a send into a thread: `thread.updated` with its new count and last activity. */
-  async touched(row: MessageRow): Promise<void> {
-    if (row.thread_id === null) return;
-    await this.deps.db.transaction().execute(async (trx) => {
-      const [found] = await this.deps.threads.withActivity(trx, [row.thread_id!]);
-      if (!found) return;
-      const thread = threadView(found);
-      await writeOutbox(trx, MESSAGES_SCHEMA, [
-        {
-          type: "thread.updated",
-          payload: { serverId: thread.serverId, channelId: thread.channelId, thread },
-        },
-      ]);
-    });
   }
 }

@@ -1,6 +1,7 @@
 import { type Bus, type BusEvent, type BusSubscription, processOnce, writeOutbox } from "@beep/bus";
 import type { Logger } from "@beep/observability";
 import type { Kysely } from "kysely";
+import { deleteChannelExtras } from "./extras-cleanup.ts";
 import type { MessagesRepository } from "./messages.repository.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
 import type { MessagesTables } from "./messages.tables.ts";
@@ -35,12 +36,14 @@ export async function applyCleanup(
   return processOnce(db, MESSAGES_SCHEMA, CLEANUP_GROUP, event, async (trx) => {
     if (event.type === "server.deleted" && serverId) {
       await repo.deleteServer(trx, serverId);
+      await deleteChannelExtras(trx, { serverId });
     } else if (event.type === "channel.deleted") {
       const channels = new Set([
         ...ids(payload.deletedChannelIds),
         ...(typeof payload.channelId === "string" ? [payload.channelId] : []),
       ]);
       await repo.deleteChannels(trx, [...channels]);
+      await deleteChannelExtras(trx, { channelIds: [...channels] });
     } else if (event.type === "member.banned" && serverId && typeof payload.userId === "string") {
       if (typeof payload.deleteMessagesSince !== "string") return;
       const since = new Date(payload.deleteMessagesSince);

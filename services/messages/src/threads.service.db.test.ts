@@ -1,6 +1,8 @@
+import { newId } from "@beep/ids";
 import { PERMISSIONS } from "@beep/servers/permissions";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { applyCleanup } from "./cleanup.consumers.ts";
 import {
   codeOf,
   community,
@@ -11,6 +13,7 @@ import {
   testCaller,
   textChannel,
 } from "./message-extras.test-env.ts";
+import { MessagesRepository } from "./messages.repository.ts";
 
 let env: ExtrasEnv;
 beforeAll(async () => {
@@ -133,5 +136,33 @@ describe("threads", () => {
     const root3 = await env.messages.send(member, { channelId: channel, content: "still allowed here" });
     expect(await codeOf(env.threads.start(member.userId, root3.id, "no"))).toBe("FORBIDDEN");
     expect((await env.messages.list(member, channel, { threadId: open.id })).messages).toEqual([]);
+  });
+
+  it("a deleted channel's threads, read positions, messages and reactions are removed by the cleanup consumer", async () => {
+    const { owner, member, server } = await community(env);
+    const doomed = await env.harness.channels.create(owner, server.id, textChannel("doomed"));
+    await settle();
+    const root = await env.messages.send(owner, { channelId: doomed.id, content: "root" });
+    await env.reactions.add(member.userId, root.id, "👋");
+    const thread = await env.threads.start(owner.userId, root.id, "bye");
+    await env.messages.send(owner, { channelId: doomed.id, threadId: thread.id, content: "in" });
+    await env.readStates.markRead(member, doomed.id);
+    const counts = async () =>
+      (
+        await sql<{ t: string; r: string; m: string; x: string }>`
+          select (select count(*) from messages.threads where channel_id = ${doomed.id}) as t,
+            (select count(*) from messages.read_states where channel_id = ${doomed.id}) as r,
+            (select count(*) from messages.messages where channel_id = ${doomed.id}) as m,
+            (select count(*) from messages.reactions where message_id = ${root.id}) as x`.execute(env.root)
+      ).rows[0];
+    expect(await counts()).toEqual({ t: "1", r: "2", m: "2", x: "1" });
+    const event = {
+      id: newId(),
+      type: "channel.deleted",
+      occurredAt: new Date().toISOString(),
+      payload: { serverId: server.id, channelId: doomed.id, deletedChannelIds: [doomed.id] },
+    };
+    await applyCleanup(env.db, new MessagesRepository(), event);
+    expect(await counts()).toEqual({ t: "0", r: "0", m: "0", x: "0" });
   });
 });

@@ -94,10 +94,11 @@ export const reactionsSchema: SchemaModule = {
   typeDefs,
   resolvers: {
     Message: {
-      reactions: async (message: { id: string; embedsJson?: unknown }, _args: unknown, context: Ctx) => {
+      // Why not async: on the events stream (no viewer, shared execution) the answer stays synchronous.
+      reactions: (message: { id: string; embedsJson?: unknown }, _args: unknown, context: Ctx) => {
         if (!fromRpc(message) || !context.viewer) return [];
-        return (
-          (await loadBatched(context, "reactions", (ids) => reactionsOf(context, ids), message.id)) ?? []
+        return loadBatched(context, "reactions", (ids) => reactionsOf(context, ids), message.id).then(
+          (found) => found ?? [],
         );
       },
     },

@@ -92,9 +92,12 @@ export const threadsSchema: SchemaModule = {
       lastMessageAt: (thread: Thread) => (thread.lastMessageAt === "" ? null : thread.lastMessageAt),
     },
     Message: {
-      thread: async (message: { id: string; embedsJson?: unknown }, _args: unknown, context: Ctx) => {
+      // Why not async: on the events stream (no viewer, shared execution) the answer stays synchronous.
+      thread: (message: { id: string; embedsJson?: unknown }, _args: unknown, context: Ctx) => {
         if (!fromRpc(message) || !context.viewer) return null;
-        return (await loadBatched(context, "threads", (ids) => threadsOf(context, ids), message.id)) ?? null;
+        return loadBatched(context, "threads", (ids) => threadsOf(context, ids), message.id).then(
+          (found) => found ?? null,
+        );
       },
     },
     Query: {

@@ -33,6 +33,20 @@ export const FIXTURE_PNG = Buffer.concat([
   Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
   Buffer.alloc(64, 9),
 ]);
+const SEND = `mutation ($input: SendMessageInput!) { sendMessage(input: $input) { message { id } } }`;
+const ADD_REACTION = `mutation ($input: ReactionInput!) { addReaction(input: $input) { messageId } }`;
+const START_THREAD = `mutation ($input: StartThreadInput!) { startThread(input: $input) { thread { id } } }`;
+
+/**
+ * Reactions, threads and read positions the matrix's message-extras entries aim at (MSG-9, MSG-11,
+ * MSG-13), as the owner sees them.
+ */
+const MESSAGE_STATE = `query ($secretMessageId: ID!, $generalMessageId: ID!, $secretId: ID!, $serverId: ID!) {
+  secret: message(id: $secretMessageId) { content pinned reactions { emoji count me } thread { id name messageCount } }
+  general: message(id: $generalMessageId) { content pinned reactions { emoji count me } thread { id } }
+  threads(channelId: $secretId) { id name messageCount }
+  readStates(serverId: $serverId) { channelId lastReadMessageId unreadCount mentionCount }
+}`;
 
 /**
  * Everything the owner can see of one server, read through the gateway. Timeouts have no read field of
@@ -94,6 +108,11 @@ export interface AuthorizationFixture {
   rivalServerId: string;
   rivalChannelId: string;
   rivalRoleId: string;
+  /** The owner's message in #secret, with the owner's 👍 and a thread (secretThreadId) holding one message. */
+  secretMessageId: string;
+  secretThreadId: string;
+  /** The owner's message in #general (every member reads it), with no reaction and no thread. */
+  generalMessageId: string;
 }
 
 /** Runs an operation as `who`. */
@@ -218,6 +237,18 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
       input: { serverId: rivalServer.id, name: "rival crew" },
     })
   ).createRole.role.id;
+  const sent = async (input: Record<string, unknown>) =>
+    (await ok<{ sendMessage: { message: { id: string } } }>(url, owner, SEND, { input })).sendMessage.message
+      .id;
+  const secretMessageId = await sent({ channelId: secretId, content: "matrix secret" });
+  await ok(url, owner, ADD_REACTION, { input: { messageId: secretMessageId, emoji: "👍" } });
+  const secretThreadId = (
+    await ok<{ startThread: { thread: { id: string } } }>(url, owner, START_THREAD, {
+      input: { messageId: secretMessageId, name: "matrix thread" },
+    })
+  ).startThread.thread.id;
+  await sent({ channelId: secretId, threadId: secretThreadId, content: "in the thread" });
+  const generalMessageId = await sent({ channelId: generalId, content: "matrix general" });
   return {
     url,
     owner,
@@ -242,6 +273,9 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
     rivalServerId: rivalServer.id,
     rivalChannelId: rivalServer.channels[0]?.id ?? "",
     rivalRoleId,
+    secretMessageId,
+    secretThreadId,
+    generalMessageId,
   };
 }
 
@@ -274,17 +308,25 @@ export async function stateOf(fixture: AuthorizationFixture): Promise<{
   server: ServerState;
   rivalServer: ServerState;
   pendingInvites: { invitee: unknown; stranger: unknown };
+  messages: unknown;
 }> {
   const pending = (who: User) => ok<{ myInvites: unknown[] }>(fixture.url, who, PENDING_INVITES, {});
-  const [server, rivalServer, invitee, stranger] = await Promise.all([
+  const [server, rivalServer, invitee, stranger, messages] = await Promise.all([
     ok<ServerState>(fixture.url, fixture.owner, STATE, { id: fixture.serverId }),
     ok<ServerState>(fixture.url, fixture.rival, STATE, { id: fixture.rivalServerId }),
     pending(fixture.invitee),
     pending(fixture.stranger),
+    ok<unknown>(fixture.url, fixture.owner, MESSAGE_STATE, {
+      secretMessageId: fixture.secretMessageId,
+      generalMessageId: fixture.generalMessageId,
+      secretId: fixture.secretId,
+      serverId: fixture.serverId,
+    }),
   ]);
   return {
     server,
     rivalServer,
     pendingInvites: { invitee: invitee.myInvites, stranger: stranger.myInvites },
+    messages,
   };
 }

@@ -752,6 +752,134 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
       },
     ],
   },
+  // Messages fields that had no entry yet (the guard listed them once the messages slice merged).
+  {
+    field: "message",
+    document: `query ($id: ID!) { message(id: $id) { id } }`,
+    variables: (f) => ({ id: f.secretMessageId }),
+    refusals: [
+      { actor: "member", code: "NOT_FOUND" },
+      { actor: "rival", code: "NOT_FOUND" },
+      { actor: "banned", code: "NOT_FOUND" },
+    ],
+  },
+  {
+    field: "pins",
+    document: `query ($channelId: ID!) { pins(channelId: $channelId) { id } }`,
+    variables: (f) => ({ channelId: f.secretId }),
+    refusals: [
+      { actor: "member", code: "NOT_FOUND" },
+      { actor: "banned", code: "NOT_FOUND" },
+    ],
+  },
+  {
+    field: "unpinMessage",
+    document: `mutation ($input: MessageIdInput!) { unpinMessage(input: $input) { message { id } } }`,
+    variables: input((f) => ({ messageId: f.secretMessageId })),
+    refusals: [
+      { actor: "member", code: "NOT_FOUND" },
+      // No PIN_MESSAGES.
+      { actor: "member", code: "FORBIDDEN", variables: input((f) => ({ messageId: f.generalMessageId })) },
+    ],
+  },
+  {
+    field: "startTyping",
+    document: `mutation ($input: StartTypingInput!) { startTyping(input: $input) { expiresAt } }`,
+    variables: input((f) => ({ channelId: f.secretId })),
+    refusals: [
+      { actor: "member", code: "NOT_FOUND" },
+      { actor: "rival", code: "NOT_FOUND" },
+      // Timed out: no SEND_MESSAGES.
+      { actor: "muted", code: "FORBIDDEN", variables: input((f) => ({ channelId: f.generalId })) },
+    ],
+  },
+  // Reactions, read states and threads (MSG-9, MSG-11, MSG-13): #secret's message and thread are hidden
+  // from the plain member (no VIEW_CHANNEL there), so everything naming them is NOT_FOUND to them.
+  {
+    field: "reactionUsers",
+    document: `query ($messageId: ID!, $emoji: String!) { reactionUsers(messageId: $messageId, emoji: $emoji) { userIds } }`,
+    variables: (f) => ({ messageId: f.secretMessageId, emoji: "👍" }),
+    refusals: [
+      { actor: "member", code: "NOT_FOUND" },
+      { actor: "rival", code: "NOT_FOUND" },
+      { actor: "banned", code: "NOT_FOUND" },
+    ],
+  },
+  {
+    field: "addReaction",
+    document: `mutation ($input: ReactionInput!) { addReaction(input: $input) { messageId } }`,
+    variables: input((f) => ({ messageId: f.secretMessageId, emoji: "👍" })),
+    refusals: [
+      { actor: "member", code: "NOT_FOUND" },
+      { actor: "banned", code: "NOT_FOUND" },
+      // Timed out: VIEW_CHANNEL and READ_MESSAGE_HISTORY only, so no new emoji (ADD_REACTIONS).
+      {
+        actor: "muted",
+        code: "FORBIDDEN",
+        variables: input((f) => ({ messageId: f.generalMessageId, emoji: "🚫" })),
+      },
+    ],
+  },
+  {
+    field: "removeReaction",
+    document: `mutation ($input: ReactionInput!) { removeReaction(input: $input) { messageId } }`,
+    variables: input((f) => ({ messageId: f.secretMessageId, emoji: "👍" })),
+    refusals: [
+      { actor: "member", code: "NOT_FOUND" },
+      { actor: "rival", code: "NOT_FOUND" },
+    ],
+  },
+  {
+    field: "readStates",
+    document: `query ($serverId: ID!) { readStates(serverId: $serverId) { channelId } }`,
+    variables: inServer,
+    refusals: [
+      { actor: "rival", code: "NOT_FOUND" },
+      { actor: "banned", code: "NOT_FOUND" },
+    ],
+  },
+  {
+    field: "markChannelRead",
+    document: `mutation ($input: MarkChannelReadInput!) { markChannelRead(input: $input) { readState { channelId } } }`,
+    variables: input((f) => ({ channelId: f.secretId })),
+    refusals: [
+      { actor: "member", code: "NOT_FOUND" },
+      {
+        actor: "member",
+        code: "NOT_FOUND",
+        variables: input((f) => ({ channelId: f.secretId, messageId: f.secretMessageId })),
+      },
+      {
+        actor: "rival",
+        code: "NOT_FOUND",
+        variables: input((f) => ({ channelId: f.rivalChannelId, messageId: f.secretMessageId })),
+      },
+    ],
+  },
+  {
+    field: "threads",
+    document: `query ($channelId: ID!) { threads(channelId: $channelId) { id } }`,
+    variables: (f) => ({ channelId: f.secretId }),
+    refusals: [
+      { actor: "member", code: "NOT_FOUND" },
+      { actor: "banned", code: "NOT_FOUND" },
+    ],
+  },
+  {
+    field: "startThread",
+    document: `mutation ($input: StartThreadInput!) { startThread(input: $input) { thread { id } } }`,
+    variables: input((f) => ({ messageId: f.generalMessageId, name: "matrix" })),
+    refusals: [
+      {
+        actor: "member",
+        code: "NOT_FOUND",
+        variables: input((f) => ({ messageId: f.secretMessageId, name: "x" })),
+      },
+      // Timed out: no CREATE_PUBLIC_THREADS.
+      { actor: "muted", code: "FORBIDDEN" },
+      { actor: "banned", code: "NOT_FOUND" },
+    ],
+  },
 ];
 
 /**
@@ -778,22 +906,6 @@ export const EXCLUDED_FROM_MATRIX: Record<string, { feature: string; why: string
   editMessage: { feature: "messages", pending: true, why: "messages slice, not merged yet" },
   deleteMessage: { feature: "messages", pending: true, why: "messages slice, not merged yet" },
   pinMessage: { feature: "messages", pending: true, why: "messages slice, not merged yet" },
-  addReaction: { feature: "messages", pending: true, why: "messages slice, not merged yet" },
-  // Why excluded (not by this change's feature): merged with the messages service, whose own scenarios
-  // (messages.scenarios.ts) check that a non-member and a member without VIEW_CHANNEL get NOT_FOUND.
-  message: {
-    feature: "messages",
-    why: "one message; NOT_FOUND without VIEW_CHANNEL (messages.scenarios.ts)",
-  },
-  pins: {
-    feature: "messages",
-    why: "a channel's pins; NOT_FOUND without VIEW_CHANNEL (messages.scenarios.ts)",
-  },
-  unpinMessage: { feature: "messages", why: "PIN_MESSAGES in the message's channel (messages.scenarios.ts)" },
-  startTyping: {
-    feature: "messages",
-    why: "VIEW_CHANNEL + SEND_MESSAGES in the channel (messages.scenarios.ts)",
-  },
 };
 
 /** ISSUE-4 "Done when": every id-taking operation refuses those without the right, and changes nothing. */

@@ -10,6 +10,7 @@ import { defineInAppInvitesScenarios } from "./in-app-invites.scenarios.ts";
 import { defineLdapScenarios } from "./ldap.scenarios.ts";
 import { defineLinkPreviewScenarios } from "./link-previews.scenarios.ts";
 import { defineMemberListScenarios } from "./member-list.scenarios.ts";
+import { defineMessageExtrasScenarios } from "./message-extras.scenarios.ts";
 import { defineMessageSearchScenarios } from "./message-search.scenarios.ts";
 import { defineMessagesScenarios } from "./messages.scenarios.ts";
 import { defineModerationScenarios } from "./moderation.scenarios.ts";
@@ -49,6 +50,7 @@ export function defineAllTopologyScenarios(topology: () => Topology): void {
   defineAttachmentsScenarios(topology);
   defineMessageSearchScenarios(topology);
   defineLinkPreviewScenarios(topology);
+  defineMessageExtrasScenarios(topology);
   defineAuthorizationMatrixScenarios(topology);
   defineDiscoveryScenarios(topology);
   defineMemberListScenarios(topology);

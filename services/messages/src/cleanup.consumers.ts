@@ -2,6 +2,7 @@ import { type Bus, type BusEvent, type BusSubscription, processOnce, writeOutbox
 import type { Logger } from "@beep/observability";
 import type { Kysely } from "kysely";
 import { AttachmentsRepository } from "./attachments.repository.ts";
+import { deleteChannelExtras } from "./extras-cleanup.ts";
 import type { MessagesRepository } from "./messages.repository.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
 import type { MessagesTables } from "./messages.tables.ts";
@@ -40,6 +41,7 @@ export async function applyCleanup(
     if (event.type === "server.deleted" && serverId) {
       await repo.deleteServer(trx, serverId);
       await attachments.discardForServer(trx, serverId);
+      await deleteChannelExtras(trx, { serverId });
     } else if (event.type === "channel.deleted") {
       const channels = new Set([
         ...ids(payload.deletedChannelIds),
@@ -47,6 +49,7 @@ export async function applyCleanup(
       ]);
       await repo.deleteChannels(trx, [...channels]);
       await attachments.discardForChannels(trx, [...channels]);
+      await deleteChannelExtras(trx, { channelIds: [...channels] });
     } else if (event.type === "member.banned" && serverId && typeof payload.userId === "string") {
       if (typeof payload.deleteMessagesSince !== "string") return;
       const since = new Date(payload.deleteMessagesSince);

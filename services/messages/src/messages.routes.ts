@@ -89,6 +89,7 @@ export function messagesRoutes(
         after: request.after,
         around: request.around,
         limit: request.limit,
+        threadId: request.threadId,
       });
       return { messages: page.messages.map(protoMessage), hasMore: page.hasMore };
     },

@@ -13,6 +13,7 @@ import type { MessageRow, MessagesRepository } from "./messages.repository.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
 import type { MentionSet, MessagesTables } from "./messages.tables.ts";
 import type { SendBatcher } from "./send-batcher.ts";
+import type { ThreadsService } from "./threads.service.ts";
 import { TypingThrottle } from "./typing-throttle.ts";
 
 /** Who is calling, and how to look usernames up on their behalf. */
@@ -20,6 +21,11 @@ export interface MessagesCaller {
   userId: string;
   /** Username lookups act for the caller (users' UserDirectoryService with their token). */
   findUsers: UsernameLookup;
+}
+
+/** Threads, as the send and history paths check them (MSG-13). */
+export interface MessageExtras {
+  threads: Pick<ThreadsService, "inChannel">;
 }
 
 /** Longest message, in characters (MSG-1). */
@@ -48,6 +54,8 @@ export interface PageQuery {
   after?: string;
   around?: string;
   limit?: number;
+  /** A thread of the channel: its history instead of the channel's (MSG-13). */
+  threadId?: string;
 }
 
 function notFound(what: "channel" | "message", field: string): BeepError {
@@ -105,6 +113,7 @@ export class MessagesService {
       attachments?: AttachmentsRepository;
       /** Called after a commit queued attachment blobs for deletion (wakes the sweeper). */
       blobsQueued?: () => void;
+      extras?: MessageExtras;
     },
   ) {
     this.typing = deps.typing ?? new TypingThrottle();
@@ -119,13 +128,18 @@ export class MessagesService {
       content: string;
       nonce?: string;
       replyToId?: string;
+      threadId?: string;
       attachmentIds?: string[];
     },
   ): Promise<MessageRecord> {
     const channelId = checkId(input.channelId, "channelId", "channel");
+    const threadId = input.threadId === undefined || input.threadId === "" ? null : input.threadId;
     const attachmentIds = checkAttachmentIds(input.attachmentIds);
-    const needed = attachmentIds.length > 0 ? VIEW | SEND | PERMISSIONS.ATTACH_FILES : VIEW | SEND;
+    // A thread follows its parent channel's permissions, with SEND_MESSAGES_IN_THREADS for sending.
+    let needed = threadId === null ? VIEW | SEND : VIEW | PERMISSIONS.SEND_MESSAGES_IN_THREADS;
+    if (attachmentIds.length > 0) needed |= PERMISSIONS.ATTACH_FILES;
     const access = await this.require(caller.userId, channelId, needed, "send messages");
+    if (threadId !== null) await this.thread(threadId, channelId);
     // A message may be only attachments (MSG-8).
     const content = checkContent(input.content, attachmentIds.length > 0);
     const nonce = input.nonce === undefined || input.nonce === "" ? null : input.nonce;
@@ -149,6 +163,7 @@ export class MessagesService {
       content,
       nonce,
       replyToId,
+      threadId,
       mentions,
       attachmentIds,
     });
@@ -247,7 +262,19 @@ export class MessagesService {
       throw new BeepError("BAD_USER_INPUT", `A page holds 1 to ${MAX_PAGE} messages`, { field: "limit" });
     }
     await this.require(caller.userId, channelId, VIEW | HISTORY, "read message history");
-    const { db, repo } = this.deps;
+    const threadId = query.threadId === undefined || query.threadId === "" ? undefined : query.threadId;
+    if (threadId !== undefined) await this.thread(threadId, channelId);
+    const { db } = this.deps;
+    const page = this.deps.repo.page.bind(this.deps.repo);
+    const repo = {
+      page: (
+        d: typeof db,
+        channel: string,
+        direction: "older" | "newer",
+        bound: { id: string; inclusive: boolean } | undefined,
+        limit: number,
+      ) => page(d, channel, direction, bound, limit, threadId),
+    };
     if (after !== undefined) {
       const rows = await repo.page(db, channelId, "newer", { id: after, inclusive: false }, limit + 1);
       const hasMore = rows.length > limit;
@@ -323,6 +350,11 @@ export class MessagesService {
       return next;
     });
     return this.record(updated);
+  }
+
+  private async thread(threadId: string, channelId: string): Promise<void> {
+    if (!this.deps.extras) throw new BeepError("NOT_FOUND", "No such thread", { field: "threadId" });
+    await this.deps.extras.threads.inChannel(threadId, channelId);
   }
 
   /** The caller's access to the channel holding every bit of `needed`; NOT_FOUND without VIEW_CHANNEL. */

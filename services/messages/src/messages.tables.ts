@@ -53,9 +53,40 @@ export interface AttachmentBlobDeletionsTable {
   queued_at: Timestamp;
 }
 
+/** `messages.reactions`: one row per (message, emoji, user) (MSG-9). */
+export interface ReactionsTable {
+  message_id: string;
+  emoji: string;
+  user_id: string;
+  created_at: Timestamp;
+}
+
+/** `messages.read_states`: per (user, channel) the last message read (MSG-11). */
+export interface ReadStatesTable {
+  user_id: string;
+  channel_id: string;
+  server_id: string;
+  last_read_message_id: string;
+  updated_at: Timestamp;
+}
+
+/** `messages.threads`: one thread per starter message (MSG-13). */
+export interface ThreadsTable {
+  id: string;
+  server_id: string;
+  channel_id: string;
+  message_id: string;
+  name: string;
+  creator_id: string;
+  created_at: Timestamp;
+}
+
 /** Every table of the messages schema. */
 export interface MessagesTables {
   messages: MessagesTable;
   attachments: AttachmentsTable;
   attachment_blob_deletions: AttachmentBlobDeletionsTable;
+  reactions: ReactionsTable;
+  read_states: ReadStatesTable;
+  threads: ThreadsTable;
 }

@@ -16,6 +16,7 @@ import { CallerAuthenticator } from "./caller-authenticator.ts";
 import { ChannelAccessCache } from "./channel-access.ts";
 import { consumeCleanup } from "./cleanup.consumers.ts";
 import { consumeLinkPreviews, LinkPreviewer, linkPreviewSettings } from "./link-preview.consumer.ts";
+import { MessageAccess } from "./message-access.ts";
 import { MessageSearchServiceDesc, messageSearchRoutes } from "./message-search.routes.ts";
 import { MessageSearchService } from "./message-search.ts";
 import { MessagesRepository } from "./messages.repository.ts";
@@ -24,8 +25,18 @@ import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
 import { MessagesService } from "./messages.service.ts";
 import type { MessagesTables } from "./messages.tables.ts";
 import { messagesMigrations } from "./migrations/index.ts";
+import { ReactionsRepository } from "./reactions.repository.ts";
+import { ReactionsServiceDesc, reactionsRoutes } from "./reactions.routes.ts";
+import { ReactionsService } from "./reactions.service.ts";
+import { ReadStatesRepository } from "./read-states.repository.ts";
+import { ReadStateServiceDesc, readStatesRoutes } from "./read-states.routes.ts";
+import { ReadStatesService } from "./read-states.service.ts";
 import { SendBatcher } from "./send-batcher.ts";
+import { sendBatchExtras } from "./send-extras.ts";
 import { ServersChannelDirectory } from "./servers-channel-access.ts";
+import { ThreadsRepository } from "./threads.repository.ts";
+import { ThreadsServiceDesc, threadsRoutes } from "./threads.routes.ts";
+import { ThreadsService } from "./threads.service.ts";
 
 /** The `messages` target: messages of text channels, their history, pins, mentions and typing. */
 export const messagesModule = defineModule({
@@ -68,7 +79,29 @@ export const messagesModule = defineModule({
     });
     const sweeper = new AttachmentSweeper(attachments, logger);
     const blobsQueued = () => sweeper.kick();
-    const batcher = new SendBatcher({ db, repo, attachments: attachmentRows });
+    // Reactions, read states and threads (MSG-9, MSG-11, MSG-13): same permission rules, own tables.
+    const messageAccess = new MessageAccess({ db, repo, access });
+    const readStatesRepository = new ReadStatesRepository();
+    const reactions = new ReactionsService({
+      db,
+      repo,
+      reactions: new ReactionsRepository(),
+      access: messageAccess,
+    });
+    const readStates = new ReadStatesService({
+      db,
+      repo,
+      readStates: readStatesRepository,
+      access: messageAccess,
+    });
+    const threadsRepository = new ThreadsRepository();
+    const threads = new ThreadsService({ db, repo, threads: threadsRepository, access: messageAccess });
+    const batcher = new SendBatcher({
+      db,
+      repo,
+      attachments: attachmentRows,
+      extras: sendBatchExtras({ readStates: readStatesRepository, threads: threadsRepository }),
+    });
     const service = new MessagesService({
       db,
       repo,
@@ -78,11 +111,15 @@ export const messagesModule = defineModule({
       bus,
       attachments: attachmentRows,
       blobsQueued,
+      extras: { threads },
     });
     registry.service(MessagesServiceDesc, messagesRoutes(service, callers, clients));
     registry.service(AttachmentsServiceDesc, attachmentsRoutes(attachments, callers));
     const search = new MessageSearchService({ db, repo, permissions: directory, directory, access });
     registry.service(MessageSearchServiceDesc, messageSearchRoutes(search, callers, clients));
+    registry.service(ReactionsServiceDesc, reactionsRoutes(reactions, callers));
+    registry.service(ReadStateServiceDesc, readStatesRoutes(readStates, callers, clients));
+    registry.service(ThreadsServiceDesc, threadsRoutes(threads, callers));
 
     const relay = new OutboxRelay({
       db: database.db,

@@ -7,6 +7,7 @@ import { messageView } from "./message-views.ts";
 import type { MessageRow, MessagesRepository, NewMessageRow } from "./messages.repository.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
 import type { MentionSet, MessagesTables } from "./messages.tables.ts";
+import type { SendBatchExtras } from "./send-extras.ts";
 
 /** A checked send waiting for its commit. */
 export interface PendingSend {
@@ -16,6 +17,8 @@ export interface PendingSend {
   content: string;
   nonce: string | null;
   replyToId: string | null;
+  /** The thread it goes into (MSG-13); absent or null for the channel. */
+  threadId?: string | null;
   mentions: MentionSet;
   /** Pending uploads to attach (checked for count and duplicates; ownership is checked here, locked). */
   attachmentIds?: readonly string[];
@@ -67,6 +70,8 @@ export class SendBatcher {
       db: Kysely<MessagesTables>;
       repo: MessagesRepository;
       attachments?: AttachmentsRepository;
+      /** Read states and threads moved by the batch, in its transaction (send-extras.ts). */
+      extras?: SendBatchExtras;
     },
     private readonly options: SendBatcherOptions = { maxBatch: 256, maxInFlight: 2 },
   ) {
@@ -186,6 +191,7 @@ export class SendBatcher {
         content: send.content,
         nonce: send.nonce,
         reply_to_id: send.replyToId,
+        thread_id: send.threadId ?? null,
         mentions: send.mentions,
       };
     });
@@ -231,10 +237,9 @@ export class SendBatcher {
     }
 
     const created = inserted.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-    await writeOutbox(
-      trx,
-      MESSAGES_SCHEMA,
-      created.map((row) => ({
+    const extraEvents = this.deps.extras ? await this.deps.extras(trx, created) : [];
+    await writeOutbox(trx, MESSAGES_SCHEMA, [
+      ...created.map((row) => ({
         type: "message.created",
         payload: {
           serverId: row.server_id,
@@ -242,7 +247,8 @@ export class SendBatcher {
           message: messageView(row, attached),
         },
       })),
-    );
+      ...extraEvents,
+    ]);
     return outcomes.map((o) => o ?? new Error("send was not processed"));
   }
 }

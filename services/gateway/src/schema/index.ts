@@ -7,13 +7,15 @@ import { identitySchema } from "./identity.schema.ts";
 import { inAppInvitesSchema } from "./in-app-invites.schema.ts";
 import { ldapSchema } from "./ldap.schema.ts";
 import { memberListSchema } from "./member-list.schema.ts";
-import { messageBodyEventsSchema, messageEventsSchema } from "./message-events.schema.ts";
+import { messageBodyEventsSchema, messageEventsSchema, threadEventsSchema } from "./message-events.schema.ts";
 import { messageSearchSchema } from "./message-search.schema.ts";
 import { messagesSchema } from "./messages.schema.ts";
 import { moderationSchema } from "./moderation.schema.ts";
 import { oneTimeCodesSchema } from "./one-time-codes.schema.ts";
 import { pagingSchema } from "./paging.schema.ts";
 import { permissionsSchema } from "./permissions.schema.ts";
+import { reactionsSchema } from "./reactions.schema.ts";
+import { readStatesSchema } from "./read-states.schema.ts";
 import { recoverySchema } from "./recovery.schema.ts";
 import type { SchemaModule } from "./schema-module.ts";
 import { serverEventsSchema } from "./server-events.schema.ts";
@@ -21,6 +23,7 @@ import { serverPicturesSchema } from "./server-pictures.schema.ts";
 import { serversSchema } from "./servers.schema.ts";
 import { sessionsSchema } from "./sessions.schema.ts";
 import { ssoSchema } from "./sso.schema.ts";
+import { threadsSchema } from "./threads.schema.ts";
 import { twoFactorSchema } from "./two-factor.schema.ts";
 
 /** Every slice of the public schema; a feature adds one file and one line here. */
@@ -49,4 +52,8 @@ export const schemaModules: readonly SchemaModule[] = [
   inAppInvitesSchema,
   serverPicturesSchema,
   messageSearchSchema,
+  reactionsSchema,
+  readStatesSchema,
+  threadsSchema,
+  threadEventsSchema,
 ];

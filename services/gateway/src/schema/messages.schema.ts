@@ -134,9 +134,11 @@ const typeDefs = /* GraphQL */ `
     """
     A channel's history, newest first (MSG-5; VIEW_CHANNEL + READ_MESSAGE_HISTORY). At most one of before,
     after, around (message ids; before/after exclude it, around includes it). limit 1–100, default 50.
+    threadId: a thread of the channel, whose history is returned instead (thread messages are never in the
+    channel's own history).
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT.
     """
-    messages(channelId: ID!, before: ID, after: ID, around: ID, limit: Int): MessagePage!
+    messages(channelId: ID!, before: ID, after: ID, around: ID, limit: Int, threadId: ID): MessagePage!
     "One message (VIEW_CHANNEL + READ_MESSAGE_HISTORY). Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN."
     message(id: ID!): Message!
     "A channel's pinned messages, most recently pinned first (MSG-4). Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN."
@@ -158,6 +160,8 @@ const typeDefs = /* GraphQL */ `
     Anything else is BAD_USER_INPUT (field attachmentIds).
     """
     attachmentIds: [ID!]
+    "A thread of the channel to send into (SEND_MESSAGES_IN_THREADS instead of SEND_MESSAGES)."
+    threadId: ID
   }
 
   "Input of editMessage."
@@ -323,6 +327,7 @@ export const messagesSchema: SchemaModule = {
           after?: string | null;
           around?: string | null;
           limit?: number | null;
+          threadId?: string | null;
         },
         context: Ctx,
       ) =>
@@ -334,6 +339,7 @@ export const messagesSchema: SchemaModule = {
               after: args.after ?? "",
               around: args.around ?? "",
               limit: args.limit ?? 0,
+              threadId: args.threadId ?? "",
             },
             o,
           ),
@@ -354,6 +360,7 @@ export const messagesSchema: SchemaModule = {
           nonce?: string | null;
           replyToId?: string | null;
           attachmentIds?: string[] | null;
+          threadId?: string | null;
         }>,
         context: Ctx,
       ) =>
@@ -365,6 +372,7 @@ export const messagesSchema: SchemaModule = {
               nonce: input.nonce ?? "",
               replyToId: input.replyToId ?? "",
               attachmentIds: input.attachmentIds ?? [],
+              threadId: input.threadId ?? "",
             },
             o,
           ),

@@ -15,6 +15,8 @@ export interface Topology {
   readonly gatewayUrl: string;
   /** A second gateway node on the same bus (split); the same as `gatewayUrl` where there is one node. */
   readonly secondGatewayUrl: string;
+  /** The directory of the deployment's file:// blob store (scenarios check what was stored). */
+  readonly blobDir: string;
   /** Every process, by name (`beep`, or `users`, `servers`, `messages`, `gateway` and `gateway2`). */
   readonly processes: Map<string, BeepProcess>;
   /** The private LDAP directory users signs in against, and the bind mode this topology uses. */
@@ -23,6 +25,8 @@ export interface Topology {
   readonly mailbox: Mailbox;
   /** The HTTP SMS gateway the users process sends SMS to (bearer `it-sms-token`). */
   readonly sms: SmsGateway;
+  /** A free port link previews may fetch from, on 127.0.0.1 only (the test-only allowance). */
+  readonly linkPreviewPort: number;
   stop(): Promise<void>;
 }
 
@@ -31,6 +35,17 @@ export const SPLIT_INTERNAL_TOKEN = "it-internal-token-7c1e";
 
 /** `users.maxPictureBytes` of every test deployment: small, so over-limit uploads stay cheap. */
 export const TEST_MAX_PICTURE_BYTES = 64 * 1024;
+
+/** `messages.maxAttachmentBytes` of every test deployment: small, so over-limit uploads stay cheap. */
+export const TEST_MAX_ATTACHMENT_BYTES = 256 * 1024;
+/**
+ * Link previews may reach 127.0.0.1 (and no other private address) on one extra port, so scenarios can
+ * serve pages locally (linkPreviews.allowPrivateAddressesForTests is test-only).
+ */
+const linkPreviewEnv = (port: number) => ({
+  BEEP_LINK_PREVIEWS_ALLOWED_PORTS: `80,443,${port}`,
+  BEEP_LINK_PREVIEWS_ALLOW_PRIVATE_ADDRESSES_FOR_TESTS: "127.0.0.1",
+});
 
 const NATS_URL = process.env.BEEP_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 
@@ -67,7 +82,9 @@ export async function startAllInOne(): Promise<Topology> {
   const mailbox = await startMailbox();
   const sms = await startSmsGateway();
   const port = await freePort();
+  const linkPreviewPort = await freePort();
   const beep = new BeepProcess("beep", port, ["--target=all"], {
+    ...linkPreviewEnv(linkPreviewPort),
     ...slapd.env("template"),
     ...(await oidcPeerEnv(`http://127.0.0.1:${port}`)),
     BEEP_ENV: "test",
@@ -82,16 +99,20 @@ export async function startAllInOne(): Promise<Topology> {
     ...SIGN_IN_LIMIT_ENV,
     ...STREAM_LIMIT_ENV,
     BEEP_USERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
+    BEEP_SERVERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
+    BEEP_MESSAGES_MAX_ATTACHMENT_BYTES: String(TEST_MAX_ATTACHMENT_BYTES),
   });
   await beep.start(120_000);
   return {
     kind: "all",
+    blobDir: join(dir, "blobs"),
     gatewayUrl: beep.url,
     secondGatewayUrl: beep.url,
     processes: new Map([["beep", beep]]),
     ldap: { slapd, mode: "template" },
     mailbox,
     sms,
+    linkPreviewPort,
     async stop() {
       await beep.stop();
       await slapd.stop();
@@ -115,6 +136,8 @@ export async function startSplit(): Promise<Topology> {
     ...SIGN_IN_LIMIT_ENV,
     ...STREAM_LIMIT_ENV,
     BEEP_USERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
+    BEEP_SERVERS_MAX_PICTURE_BYTES: String(TEST_MAX_PICTURE_BYTES),
+    BEEP_MESSAGES_MAX_ATTACHMENT_BYTES: String(TEST_MAX_ATTACHMENT_BYTES),
   };
   const blobDir = mkdtempSync(join(tmpdir(), "beep-it-split-blobs-"));
   const usersPort = await freePort();
@@ -142,20 +165,27 @@ export async function startSplit(): Promise<Topology> {
     BEEP_DATABASE_URL: database.url,
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort}`,
     BEEP_RPC_INTERNAL_TOKEN: SPLIT_INTERNAL_TOKEN,
+    // Server pictures (SRV-1) live in the servers process's blob store.
+    BEEP_BLOB_URL: `file://${blobDir}`,
   });
   const messagesPort = await freePort();
+  const linkPreviewPort = await freePort();
   // Messages asks servers for permissions (internal token) and users for JWKS and usernames.
   const messages = new BeepProcess("messages", messagesPort, ["--target=messages"], {
     ...common,
+    ...linkPreviewEnv(linkPreviewPort),
     BEEP_DATABASE_URL: database.url,
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort},servers=http://127.0.0.1:${serversPort}`,
     BEEP_RPC_INTERNAL_TOKEN: SPLIT_INTERNAL_TOKEN,
+    // Attachments (MSG-8): messages stores uploads; the gateway streams downloads from the same store.
+    BEEP_BLOB_URL: `file://${blobDir}`,
   });
   const gatewayEnv = {
     ...common,
     BEEP_RPC_PEERS: `users=http://127.0.0.1:${usersPort},servers=http://127.0.0.1:${serversPort},messages=http://127.0.0.1:${messagesPort}`,
     // The events stream reads who may see what from servers' internal VisibleChannels.
     BEEP_RPC_INTERNAL_TOKEN: SPLIT_INTERNAL_TOKEN,
+    BEEP_BLOB_URL: `file://${blobDir}`,
   };
   const gateway = new BeepProcess("gateway", gatewayPort, ["--target=gateway"], gatewayEnv);
   // A second gateway node: the real-time stream must behave as one across nodes.
@@ -166,6 +196,7 @@ export async function startSplit(): Promise<Topology> {
   await Promise.all([gateway.start(), gateway2.start()]);
   return {
     kind: "split",
+    blobDir,
     gatewayUrl: gateway.url,
     secondGatewayUrl: gateway2.url,
     processes: new Map([
@@ -178,6 +209,7 @@ export async function startSplit(): Promise<Topology> {
     ldap: { slapd, mode: "search" },
     mailbox,
     sms,
+    linkPreviewPort,
     async stop() {
       await gateway2.stop();
       await gateway.stop();

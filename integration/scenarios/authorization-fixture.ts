@@ -27,7 +27,26 @@ const REVOKE_INVITE = `mutation ($input: RevokeInviteInput!) { revokeInvite(inpu
 const JOIN_BY_INVITE = `mutation ($input: JoinServerByInviteInput!) { joinServerByInvite(input: $input) { server { id } } }`;
 const BAN = `mutation ($input: BanMemberInput!) { banMember(input: $input) { ban { userId } } }`;
 const TIMEOUT = `mutation ($input: TimeoutMemberInput!) { timeoutMember(input: $input) { userId } }`;
+const SEND_SERVER_INVITE = `mutation ($input: SendServerInviteInput!) { sendServerInvite(input: $input) { invite { code } } }`;
+/** A tiny PNG (magic number and filler), enough for the picture edge's type check. */
+export const FIXTURE_PNG = Buffer.concat([
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  Buffer.alloc(64, 9),
+]);
 const SEND = `mutation ($input: SendMessageInput!) { sendMessage(input: $input) { message { id } } }`;
+const ADD_REACTION = `mutation ($input: ReactionInput!) { addReaction(input: $input) { messageId } }`;
+const START_THREAD = `mutation ($input: StartThreadInput!) { startThread(input: $input) { thread { id } } }`;
+
+/**
+ * Reactions, threads and read positions the matrix's message-extras entries aim at (MSG-9, MSG-11,
+ * MSG-13), as the owner sees them.
+ */
+const MESSAGE_STATE = `query ($secretMessageId: ID!, $generalMessageId: ID!, $secretId: ID!, $serverId: ID!) {
+  secret: message(id: $secretMessageId) { content pinned reactions { emoji count me } thread { id name messageCount } }
+  general: message(id: $generalMessageId) { content pinned reactions { emoji count me } thread { id } }
+  threads(channelId: $secretId) { id name messageCount }
+  readStates(serverId: $serverId) { channelId lastReadMessageId unreadCount mentionCount }
+}`;
 const PIN = `mutation ($input: MessageIdInput!) { pinMessage(input: $input) { message { id } } }`;
 /** A channel's messages and pins as the owner reads them (part of the state refusals must leave alone). */
 const MESSAGES_STATE = `query ($channelId: ID!) {
@@ -42,8 +61,8 @@ const MESSAGES_STATE = `query ($channelId: ID!) {
  */
 const STATE = `query ($id: ID!) {
   server(id: $id) {
-    id name description public ownerId memberCount
-    channels { id name type parentId position topic overwrites { targetType targetId allow deny } }
+    id name description public ownerId memberCount pictureUrl bannerUrl
+    channels { id name type parentId position topic permissionsSynced overwrites { targetType targetId allow deny } }
     roles { id name color permissions position }
     members { userId roleIds owner }
   }
@@ -51,6 +70,8 @@ const STATE = `query ($id: ID!) {
   bans(serverId: $id) { userId reason }
   auditLog(serverId: $id, limit: 1) { entries { id action } }
 }`;
+/** A user's pending in-app invites: what sendServerInvite and declineInvite change for them. */
+const PENDING_INVITES = `query { myInvites { code serverId inviterId expiresAt } }`;
 
 /** The objects of a private server and the people around it; ids are what the matrix entries name. */
 export interface AuthorizationFixture {
@@ -68,6 +89,8 @@ export interface AuthorizationFixture {
   mutedJunior: User;
   /** Signed in, never a member. */
   stranger: User;
+  /** Signed in, not a member, holding the owner's pending in-app invite `inAppCode`. */
+  invitee: User;
   /** Owns `rivalServerId`, a server of their own, and names this server's objects through it. */
   rival: User;
   serverId: string;
@@ -79,18 +102,23 @@ export interface AuthorizationFixture {
   shelfId: string;
   /** A folder only crew may view. */
   folderId: string;
+  /** In shelf; every member views it; unsynced from shelf by its crew overwrite (EMBED_LINKS). */
+  lobbyId: string;
   crewRoleId: string;
   /** A live invite of the owner's (members joined with it). */
   inviteCode: string;
   /** A revoked invite of the owner's. */
   revokedCode: string;
+  /** The owner's in-app invite to `invitee`, pending. */
+  inAppCode: string;
   rivalServerId: string;
   rivalChannelId: string;
   rivalRoleId: string;
-  /** The owner's message in #general, pinned; every member may read it. */
+  /** The owner's message in #general, pinned; every member may read it; no reaction, no thread. */
   generalMessageId: string;
-  /** The owner's message in secret, pinned; hidden from @everyone. */
+  /** The owner's message in #secret, pinned, with the owner's 👍 and a thread (secretThreadId) holding one message. */
   secretMessageId: string;
+  secretThreadId: string;
 }
 
 /** Runs an operation as `who`. */
@@ -110,9 +138,13 @@ async function ok<T>(url: string, who: User, query: string, variables: Record<st
   return dataOf(await asUser<T>(url, who, query, variables));
 }
 
-/** Creates a private server with a user and its owner's roles, channels, invites, a ban and a timeout. */
+/**
+ * Creates a private server with a user and its owner's roles, channels, invites (one in-app), a ban, a
+ * timeout, and a picture and banner.
+ */
 export async function buildAuthorizationFixture(url: string): Promise<AuthorizationFixture> {
-  const [owner, member, target, banned, junior, mutedJunior, stranger, rival] = await Promise.all([
+  const [owner, member, target, banned, junior, mutedJunior, stranger, rival, invitee] = await Promise.all([
+    signedInUser(url),
     signedInUser(url),
     signedInUser(url),
     signedInUser(url),
@@ -136,6 +168,7 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
   const shelfId = await channel("shelf", "FOLDER");
   const secretId = await channel("secret", "TEXT", shelfId);
   const folderId = await channel("folder", "FOLDER");
+  const lobbyId = await channel("lobby", "TEXT", shelfId);
   const crewRoleId = (
     await ok<{ createRole: { role: { id: string } } }>(url, owner, CREATE_ROLE, {
       input: { serverId, name: "crew", permissions: String(P.SEND_MESSAGES) },
@@ -179,6 +212,8 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
   await overwrite(generalId, "ROLE", crewRoleId, P.EMBED_LINKS, 0n);
   await overwrite(folderId, "ROLE", serverId, 0n, P.VIEW_CHANNEL);
   await overwrite(folderId, "ROLE", crewRoleId, P.VIEW_CHANNEL, 0n);
+  // Its own edit unsyncs lobby from shelf, so syncing it again would drop crew's overwrite.
+  await overwrite(lobbyId, "ROLE", crewRoleId, P.EMBED_LINKS, 0n);
   await ok(url, owner, BAN, { input: { serverId, userId: banned.user.id, reason: "matrix" } });
   const until = new Date(Date.now() + 3600_000).toISOString();
   for (const user of [target, mutedJunior]) {
@@ -196,6 +231,20 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
   };
   const generalMessageId = await message(generalId, "hello, members");
   const secretMessageId = await message(secretId, "crew only");
+  const inAppCode = (
+    await ok<{ sendServerInvite: { invite: { code: string } } }>(url, owner, SEND_SERVER_INVITE, {
+      input: { serverId, userId: invitee.user.id },
+    })
+  ).sendServerInvite.invite.code;
+  // A picture and a banner, so a removal or replacement that leaked shows in the state.
+  for (const kind of ["picture", "banner"]) {
+    const uploaded = await fetch(`${url}/servers/${serverId}/${kind}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${owner.accessToken}`, "content-type": "image/png" },
+      body: FIXTURE_PNG as unknown as BodyInit,
+    });
+    if (uploaded.status !== 200) throw new Error(`fixture ${kind} upload: ${uploaded.status}`);
+  }
 
   const rivalServer = (
     await ok<Created>(url, rival, CREATE_SERVER, { input: { name: "Rival", public: true } })
@@ -205,6 +254,16 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
       input: { serverId: rivalServer.id, name: "rival crew" },
     })
   ).createRole.role.id;
+  const sent = async (input: Record<string, unknown>) =>
+    (await ok<{ sendMessage: { message: { id: string } } }>(url, owner, SEND, { input })).sendMessage.message
+      .id;
+  await ok(url, owner, ADD_REACTION, { input: { messageId: secretMessageId, emoji: "👍" } });
+  const secretThreadId = (
+    await ok<{ startThread: { thread: { id: string } } }>(url, owner, START_THREAD, {
+      input: { messageId: secretMessageId, name: "matrix thread" },
+    })
+  ).startThread.thread.id;
+  await sent({ channelId: secretId, threadId: secretThreadId, content: "in the thread" });
   return {
     url,
     owner,
@@ -215,19 +274,23 @@ export async function buildAuthorizationFixture(url: string): Promise<Authorizat
     mutedJunior,
     stranger,
     rival,
+    invitee,
     serverId,
     generalId,
     secretId,
     shelfId,
     folderId,
+    lobbyId,
     crewRoleId,
     inviteCode,
     revokedCode,
+    inAppCode,
     rivalServerId: rivalServer.id,
     rivalChannelId: rivalServer.channels[0]?.id ?? "",
     rivalRoleId,
     generalMessageId,
     secretMessageId,
+    secretThreadId,
   };
 }
 
@@ -253,18 +316,38 @@ export interface ServerState {
 
 /**
  * The state every refused operation must leave as it was: the fixture's server as its owner sees it,
- * the rival's server as the rival sees it (a rival's attempt that leaked would change their own), and the
- * history and pins of #general and secret.
+ * the rival's server as the rival sees it (a rival's attempt that leaked would change their own), and
+ * the pending in-app invites of the non-members an invite could be sent to, and the history and pins
+ * of #general and secret.
  */
-export async function stateOf(
-  fixture: AuthorizationFixture,
-): Promise<{ server: ServerState; rivalServer: ServerState; messages: unknown[] }> {
-  const [server, rivalServer, ...messages] = await Promise.all([
+export async function stateOf(fixture: AuthorizationFixture): Promise<{
+  server: ServerState;
+  rivalServer: ServerState;
+  pendingInvites: { invitee: unknown; stranger: unknown };
+  messages: unknown;
+  history: unknown[];
+}> {
+  const pending = (who: User) => ok<{ myInvites: unknown[] }>(fixture.url, who, PENDING_INVITES, {});
+  const [server, rivalServer, invitee, stranger, messages, ...history] = await Promise.all([
     ok<ServerState>(fixture.url, fixture.owner, STATE, { id: fixture.serverId }),
     ok<ServerState>(fixture.url, fixture.rival, STATE, { id: fixture.rivalServerId }),
+    pending(fixture.invitee),
+    pending(fixture.stranger),
+    ok<unknown>(fixture.url, fixture.owner, MESSAGE_STATE, {
+      secretMessageId: fixture.secretMessageId,
+      generalMessageId: fixture.generalMessageId,
+      secretId: fixture.secretId,
+      serverId: fixture.serverId,
+    }),
     ...[fixture.generalId, fixture.secretId].map((channelId) =>
       ok<unknown>(fixture.url, fixture.owner, MESSAGES_STATE, { channelId }),
     ),
   ]);
-  return { server: server as ServerState, rivalServer: rivalServer as ServerState, messages };
+  return {
+    server,
+    rivalServer,
+    pendingInvites: { invitee: invitee.myInvites, stranger: stranger.myInvites },
+    messages,
+    history,
+  };
 }

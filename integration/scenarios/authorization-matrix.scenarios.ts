@@ -13,6 +13,10 @@ import {
   type User,
 } from "./authorization-fixture.ts";
 import { MESSAGES_AUTHORIZATION_MATRIX } from "./authorization-matrix.messages.ts";
+import {
+  defineServerPictureRouteRefusals,
+  defineServersFeaturesProbeCheck,
+} from "./authorization-servers-features.ts";
 import { signedInUser } from "./identity.scenarios.ts";
 
 type Variables = Record<string, unknown>;
@@ -94,6 +98,30 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
         actor: "rival",
         code: "NOT_FOUND",
         variables: (f) => ({ serverId: f.rivalServerId, channelId: f.secretId }),
+      },
+    ],
+  },
+  {
+    field: "searchMessages",
+    document: `query ($serverId: ID!, $query: String) { searchMessages(serverId: $serverId, query: $query) { totalHits messages { id } } }`,
+    variables: (f) => ({ serverId: f.serverId, query: "plan" }),
+    // Searching is for members; a ban ends it at once. (Hidden channels: the entry below.)
+    refusals: [{ actor: "banned", code: "NOT_FOUND" }],
+  },
+  {
+    field: "searchMessages",
+    label: "searchMessages (in a channel hidden from the caller)",
+    document: `query ($serverId: ID!, $channelId: ID, $query: String) { searchMessages(serverId: $serverId, channelId: $channelId, query: $query) { totalHits messages { id } } }`,
+    variables: (f) => ({ serverId: f.serverId, channelId: f.secretId, query: "plan" }),
+    refusals: [
+      // #secret is hidden from the member and the junior; the rival names it through their own server.
+      { actor: "member", code: "NOT_FOUND" },
+      { actor: "junior", code: "NOT_FOUND" },
+      { actor: "banned", code: "NOT_FOUND" },
+      {
+        actor: "rival",
+        code: "NOT_FOUND",
+        variables: (f) => ({ serverId: f.rivalServerId, channelId: f.secretId, query: "plan" }),
       },
     ],
   },
@@ -213,6 +241,38 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
       },
     ],
   },
+  {
+    field: "serverMembers",
+    document: `query ($serverId: ID!) { serverMembers(serverId: $serverId) { edges { node { userId } } } }`,
+    variables: inServer,
+    refusals: [{ actor: "banned", code: "NOT_FOUND" }],
+  },
+  {
+    field: "serverMembers",
+    label: "serverMembers (of a public server, members only)",
+    document: `query ($serverId: ID!) { serverMembers(serverId: $serverId) { edges { node { userId } } } }`,
+    variables: (f) => ({ serverId: f.rivalServerId }),
+    refusals: [],
+  },
+  {
+    field: "channelMembers",
+    document: `query ($channelId: ID!) { channelMembers(channelId: $channelId) { edges { node { userId } } } }`,
+    variables: (f) => ({ channelId: f.secretId }),
+    refusals: [
+      // Neither views #secret; only crew views the folder.
+      { actor: "member", code: "NOT_FOUND" },
+      { actor: "junior", code: "NOT_FOUND" },
+      { actor: "junior", code: "NOT_FOUND", variables: (f) => ({ channelId: f.folderId }) },
+      { actor: "banned", code: "NOT_FOUND", variables: (f) => ({ channelId: f.generalId }) },
+    ],
+  },
+  {
+    field: "channelMembers",
+    label: "channelMembers (of a public server's channel, members only)",
+    document: `query ($channelId: ID!) { channelMembers(channelId: $channelId) { edges { node { userId } } } }`,
+    variables: (f) => ({ channelId: f.rivalChannelId }),
+    refusals: [],
+  },
   // Servers and membership.
   {
     field: "updateServer",
@@ -278,6 +338,22 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
       },
     ],
   },
+  {
+    field: "removeServerPicture",
+    document: `mutation ($input: RemoveServerPictureInput!) { removeServerPicture(input: $input) { server { id } } }`,
+    variables: input((f) => ({ serverId: f.serverId, kind: "PICTURE" })),
+    // MANAGE_GUILD: no moderator role here holds it.
+    refusals: [
+      { actor: "muted", code: "FORBIDDEN" },
+      {
+        actor: "junior",
+        code: "FORBIDDEN",
+        variables: input((f) => ({ serverId: f.serverId, kind: "BANNER" })),
+      },
+      { actor: "member", code: "FORBIDDEN" },
+      { actor: "banned", code: "NOT_FOUND" },
+    ],
+  },
   // Invites.
   {
     field: "createInvite",
@@ -305,6 +381,37 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
     // A live code is the right to join, so outsiders try the revoked one.
     variables: input((f) => ({ code: f.revokedCode })),
     refusals: [{ actor: "banned", code: "FORBIDDEN", variables: input((f) => ({ code: f.inviteCode })) }],
+  },
+  {
+    field: "sendServerInvite",
+    document: `mutation ($input: SendServerInviteInput!) { sendServerInvite(input: $input) { invite { code } } }`,
+    // Sending again would replace the invitee's pending invite (a new code): the state shows it.
+    variables: input((f) => ({ serverId: f.serverId, userId: f.invitee.user.id })),
+    // SRV-4: a private server's @everyone has no CREATE_INSTANT_INVITE, and no moderator role adds it.
+    refusals: [
+      { actor: "muted", code: "FORBIDDEN" },
+      { actor: "junior", code: "FORBIDDEN" },
+      { actor: "member", code: "FORBIDDEN" },
+      {
+        actor: "member",
+        code: "FORBIDDEN",
+        variables: input((f) => ({ serverId: f.serverId, userId: f.stranger.user.id })),
+      },
+      { actor: "banned", code: "NOT_FOUND" },
+    ],
+  },
+  {
+    field: "declineInvite",
+    document: `mutation ($input: DeclineInviteInput!) { declineInvite(input: $input) { code } }`,
+    // Only its recipient (the invitee) may decline it; to anyone else it is not there.
+    variables: input((f) => ({ code: f.inAppCode })),
+    refusals: [
+      { actor: "member", code: "NOT_FOUND" },
+      { actor: "junior", code: "NOT_FOUND" },
+      { actor: "rival", code: "NOT_FOUND" },
+      // A shared code is no in-app invite of theirs either.
+      { actor: "member", code: "NOT_FOUND", variables: input((f) => ({ code: f.inviteCode })) },
+    ],
   },
   // Channels and overwrites.
   {
@@ -463,6 +570,21 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
         code: "NOT_FOUND",
         variables: input((f) => ({ channelId: f.secretId, targetType: "ROLE", targetId: f.serverId })),
       },
+    ],
+  },
+  {
+    field: "syncChannelPermissions",
+    document: `mutation ($input: SyncChannelPermissionsInput!) { syncChannelPermissions(input: $input) { channel { id } } }`,
+    // Syncing lobby with shelf drops crew's overwrite of it.
+    variables: input((f) => ({ channelId: f.lobbyId })),
+    refusals: [
+      { actor: "muted", code: "FORBIDDEN" },
+      // ROLE-4: crew ranks above the junior, so its overwrite is not theirs to drop (setChannelOverwrite's rule).
+      { actor: "junior", code: "FORBIDDEN" },
+      { actor: "junior", code: "NOT_FOUND", variables: input((f) => ({ channelId: f.secretId })) },
+      { actor: "member", code: "FORBIDDEN" },
+      { actor: "member", code: "NOT_FOUND", variables: input((f) => ({ channelId: f.secretId })) },
+      { actor: "banned", code: "NOT_FOUND" },
     ],
   },
   // Roles.
@@ -633,6 +755,93 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
   },
   // Other features, one list per feature.
   ...MESSAGES_AUTHORIZATION_MATRIX,
+  // Reactions, read states and threads (MSG-9, MSG-11, MSG-13): #secret's message and thread are hidden
+  // from the plain member (no VIEW_CHANNEL there), so everything naming them is NOT_FOUND to them.
+  {
+    field: "reactionUsers",
+    document: `query ($messageId: ID!, $emoji: String!) { reactionUsers(messageId: $messageId, emoji: $emoji) { userIds } }`,
+    variables: (f) => ({ messageId: f.secretMessageId, emoji: "👍" }),
+    refusals: [
+      { actor: "member", code: "NOT_FOUND" },
+      { actor: "rival", code: "NOT_FOUND" },
+      { actor: "banned", code: "NOT_FOUND" },
+    ],
+  },
+  {
+    field: "addReaction",
+    document: `mutation ($input: ReactionInput!) { addReaction(input: $input) { messageId } }`,
+    variables: input((f) => ({ messageId: f.secretMessageId, emoji: "👍" })),
+    refusals: [
+      { actor: "member", code: "NOT_FOUND" },
+      { actor: "banned", code: "NOT_FOUND" },
+      // Timed out: VIEW_CHANNEL and READ_MESSAGE_HISTORY only, so no new emoji (ADD_REACTIONS).
+      {
+        actor: "muted",
+        code: "FORBIDDEN",
+        variables: input((f) => ({ messageId: f.generalMessageId, emoji: "🚫" })),
+      },
+    ],
+  },
+  {
+    field: "removeReaction",
+    document: `mutation ($input: ReactionInput!) { removeReaction(input: $input) { messageId } }`,
+    variables: input((f) => ({ messageId: f.secretMessageId, emoji: "👍" })),
+    refusals: [
+      { actor: "member", code: "NOT_FOUND" },
+      { actor: "rival", code: "NOT_FOUND" },
+    ],
+  },
+  {
+    field: "readStates",
+    document: `query ($serverId: ID!) { readStates(serverId: $serverId) { channelId } }`,
+    variables: inServer,
+    refusals: [
+      { actor: "rival", code: "NOT_FOUND" },
+      { actor: "banned", code: "NOT_FOUND" },
+    ],
+  },
+  {
+    field: "markChannelRead",
+    document: `mutation ($input: MarkChannelReadInput!) { markChannelRead(input: $input) { readState { channelId } } }`,
+    variables: input((f) => ({ channelId: f.secretId })),
+    refusals: [
+      { actor: "member", code: "NOT_FOUND" },
+      {
+        actor: "member",
+        code: "NOT_FOUND",
+        variables: input((f) => ({ channelId: f.secretId, messageId: f.secretMessageId })),
+      },
+      {
+        actor: "rival",
+        code: "NOT_FOUND",
+        variables: input((f) => ({ channelId: f.rivalChannelId, messageId: f.secretMessageId })),
+      },
+    ],
+  },
+  {
+    field: "threads",
+    document: `query ($channelId: ID!) { threads(channelId: $channelId) { id } }`,
+    variables: (f) => ({ channelId: f.secretId }),
+    refusals: [
+      { actor: "member", code: "NOT_FOUND" },
+      { actor: "banned", code: "NOT_FOUND" },
+    ],
+  },
+  {
+    field: "startThread",
+    document: `mutation ($input: StartThreadInput!) { startThread(input: $input) { thread { id } } }`,
+    variables: input((f) => ({ messageId: f.generalMessageId, name: "matrix" })),
+    refusals: [
+      {
+        actor: "member",
+        code: "NOT_FOUND",
+        variables: input((f) => ({ messageId: f.secretMessageId, name: "x" })),
+      },
+      // Timed out: no CREATE_PUBLIC_THREADS.
+      { actor: "muted", code: "FORBIDDEN" },
+      { actor: "banned", code: "NOT_FOUND" },
+    ],
+  },
 ];
 
 /**
@@ -646,7 +855,6 @@ export const EXCLUDED_FROM_MATRIX: Record<string, { feature: string; why: string
     feature: "users (sessions)",
     why: "names one of the viewer's own sessions; another user's session id is NOT_FOUND (sessions.scenarios.ts)",
   },
-  addReaction: { feature: "messages", pending: true, why: "messages slice, not merged yet" },
 };
 
 /** ISSUE-4 "Done when": every id-taking operation refuses those without the right, and changes nothing. */
@@ -682,6 +890,8 @@ export function defineAuthorizationMatrixScenarios(topology: () => Topology): vo
       expect(stale, "entries naming no id-taking field of the schema").toEqual([]);
       expect([...matrix].filter((name) => name in EXCLUDED_FROM_MATRIX)).toEqual([]);
     });
+
+    defineServersFeaturesProbeCheck(() => f);
 
     for (const entry of AUTHORIZATION_MATRIX) {
       const who = ["anonymous", "stranger", ...new Set(entry.refusals.map((refusal) => refusal.actor))].join(
@@ -722,6 +932,8 @@ export function defineAuthorizationMatrixScenarios(topology: () => Topology): vo
         expect(await stateOf(f)).toEqual(before);
       });
     }
+
+    defineServerPictureRouteRefusals(() => f);
 
     /**
      * An admin (ADMINISTRATOR) whose token stays valid is kicked or banned; right after, every entry as

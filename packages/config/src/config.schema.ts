@@ -319,6 +319,16 @@ export const configSchema = z.strictObject({
       .default(8 * 1024 * 1024)
       .describe("Largest profile picture or banner upload, in bytes (the gateway stops reading past it)."),
   }),
+  messages: z.strictObject({
+    maxAttachmentBytes: positiveInt
+      .max(512 * 1024 * 1024)
+      .default(25 * 1024 * 1024)
+      .describe("Largest message attachment upload, in bytes (the gateway stops reading past it: 413)."),
+    pendingAttachmentTtlMinutes: positiveInt
+      .max(7 * 24 * 60)
+      .default(60)
+      .describe("Uploaded attachments never attached to a message are deleted after this many minutes."),
+  }),
   servers: z.strictObject({
     maxServersPerUser: positiveInt
       .max(10_000)
@@ -332,10 +342,78 @@ export const configSchema = z.strictObject({
       .max(10_000)
       .default(250)
       .describe("Roles (@everyone included) one server may have; more is LIMIT_EXCEEDED (SRV-8)."),
+    maxPictureBytes: positiveInt
+      .max(64 * 1024 * 1024)
+      .default(8 * 1024 * 1024)
+      .describe("Largest server picture or banner upload, in bytes (the gateway stops reading past it)."),
+    invitesPerUserPerHour: positiveInt
+      .max(10_000)
+      .default(50)
+      .describe(
+        "Invites (links and in-app) one user may create in one server per hour; more is RATE_LIMITED (SRV-8).",
+      ),
     permissionCacheServers: positiveInt
       .max(1_000_000)
       .default(10_000)
       .describe("Servers whose roles, members, channels and overwrites the permission cache keeps (LRU)."),
+  }),
+  linkPreviews: z.strictObject({
+    enabled: z
+      .stringbool()
+      .default(true)
+      .describe(
+        "Fetch previews (OpenGraph, oEmbed) of links in messages, asynchronously after the send (MSG-7).",
+      ),
+    timeoutMs: positiveInt
+      .max(60_000)
+      .default(5_000)
+      .describe("Time limit of one URL's preview fetch (DNS, redirects, body), in ms."),
+    maxBytes: positiveInt
+      .max(16 * 1024 * 1024)
+      .default(512 * 1024)
+      .describe("Bytes of a page read for its preview metadata (the rest is never downloaded)."),
+    maxPerMessage: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(5)
+      .describe("Links of one message that get a preview, in order of appearance."),
+    concurrency: positiveInt
+      .max(256)
+      .default(8)
+      .describe("Preview fetches in flight at once in one process."),
+    allowedPorts: z
+      .string()
+      .default("80,443")
+      .refine(
+        (value) => /^\d{1,5}(,\d{1,5})*$/.test(value) && value.split(",").every((p) => Number(p) <= 65_535),
+        {
+          message: "must be a comma list of ports (80,443)",
+        },
+      )
+      .describe("Destination ports a preview fetch may connect to (comma list)."),
+    oembedYoutube: z.string().default("").describe("YouTube oEmbed endpoint; empty for the provider's own."),
+    oembedSpotify: z.string().default("").describe("Spotify oEmbed endpoint; empty for the provider's own."),
+    oembedTwitter: z
+      .string()
+      .default("")
+      .describe("Twitter/X oEmbed endpoint; empty for the provider's own."),
+    allowPrivateAddressesForTests: z
+      .string()
+      .default("")
+      .refine(
+        (value) =>
+          value === "" ||
+          value
+            .split(",")
+            .map((address) => address.trim())
+            .every((address) => isIP(address) !== 0),
+        { message: "must be a comma list of IP addresses" },
+      )
+      .describe(
+        "TEST-ONLY, never set in production: exact IP addresses (e.g. 127.0.0.1) preview fetches may connect to although they are private or loopback, so tests can serve pages locally. Empty (the default) allows none.",
+      ),
   }),
   graphql: z.strictObject({
     maxDepth: positiveInt.max(50).default(12).describe("Deepest selection a GraphQL operation may have."),

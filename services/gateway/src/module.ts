@@ -1,4 +1,5 @@
 import { createAccessTokenVerifier } from "@beep/auth";
+import type { BlobStore } from "@beep/blob";
 import type { Bus } from "@beep/bus";
 import type { BeepConfig } from "@beep/config";
 import { defineModule } from "@beep/kernel";
@@ -7,6 +8,7 @@ import { SessionsService } from "@beep/proto/gen/beep/users/v1/sessions_pb.ts";
 import { UsersService } from "@beep/proto/gen/beep/users/v1/users_pb.ts";
 import type { HttpListener, RpcRuntime } from "@beep/rpc";
 import type { JSONWebKeySet } from "jose";
+import { ATTACHMENTS_PATH_PREFIX, createAttachmentEdge } from "./attachments.edge.ts";
 import { clientIpResolver } from "./client-ip.ts";
 import { createForwardAuthHandler, FORWARD_AUTH_PATH } from "./forward-auth.ts";
 import { createGatewayServer } from "./gateway.server.ts";
@@ -17,6 +19,7 @@ import { ServerAudienceIndex } from "./realtime/server-audience-index.ts";
 import { StreamHub } from "./realtime/stream-hub.ts";
 import { streamHubMetrics } from "./realtime/stream-metrics.ts";
 import { visibleChannelsOverRpc } from "./realtime/visible-channels.rpc.ts";
+import { createServerPictureEdge, SERVER_PICTURES_PATH_PREFIX } from "./server-pictures.edge.ts";
 import { SessionSockets } from "./session-sockets.ts";
 import { ssoEdges } from "./sso.edges.ts";
 import { UserEventHub } from "./user-event-hub.ts";
@@ -24,7 +27,7 @@ import { UserEventHub } from "./user-event-hub.ts";
 /** The `gateway` target: the public GraphQL API over HTTP and WebSocket. */
 export const gatewayModule = defineModule({
   name: "gateway",
-  deps: ["config", "observability", "http", "bus", "rpc"],
+  deps: ["config", "observability", "http", "bus", "rpc", "blob"],
   target: true,
   async init(k) {
     const config = k.get<BeepConfig>("config");
@@ -63,6 +66,12 @@ export const gatewayModule = defineModule({
     const checkSession = (token: string) =>
       sessions.checkSession({}, { headers: { authorization: `Bearer ${token}` } });
     const sessionSockets = new SessionSockets(k.get<Bus>("bus"), logger);
+    // A signed-out session must not upload: the picture edges check liveness like forward-auth does.
+    const verifyLiveToken = async (token: string) => {
+      const claims = await verifier.verify(token);
+      await checkSession(token);
+      return claims;
+    };
     const server = createGatewayServer({
       services: { clients, hub },
       verifier,
@@ -99,13 +108,27 @@ export const gatewayModule = defineModule({
           PICTURES_PATH_PREFIX,
           createPictureEdge({
             clients,
-            // A signed-out session must not upload: check liveness like forward-auth does.
-            verifyToken: async (token) => {
-              const claims = await verifier.verify(token);
-              await checkSession(token);
-              return claims;
-            },
+            verifyToken: verifyLiveToken,
             maxBytes: config.users.maxPictureBytes,
+            logger,
+          }),
+        );
+        http.route(
+          SERVER_PICTURES_PATH_PREFIX,
+          createServerPictureEdge({
+            clients,
+            verifyToken: verifyLiveToken,
+            maxBytes: config.servers.maxPictureBytes,
+            logger,
+          }),
+        );
+        http.route(
+          ATTACHMENTS_PATH_PREFIX,
+          createAttachmentEdge({
+            clients,
+            verifyToken: verifyLiveToken,
+            blobs: k.get<BlobStore>("blob"),
+            maxBytes: config.messages.maxAttachmentBytes,
             logger,
           }),
         );

@@ -141,6 +141,39 @@ export class ChannelAccessCache {
     return { serverId: location.serverId, channelType: location.type, bits };
   }
 
+  /**
+   * The user's bits in many channels of ONE server (search): cache hits, then one `lookup` for all the
+   * misses, whose answers are cached like {@link access}'s. Every id must be a channel of `serverId`
+   * (callers pass ids located in it), since entries are dropped by their server's events.
+   */
+  async accessMany(
+    userId: string,
+    serverId: string,
+    channelIds: readonly string[],
+    lookup: (missing: string[]) => Promise<Map<string, bigint>>,
+  ): Promise<Map<string, bigint>> {
+    const now = this.now();
+    const found = new Map<string, bigint>();
+    const missing: string[] = [];
+    for (const channelId of new Set(channelIds)) {
+      const hit = this.entries.get(`${userId}:${channelId}`);
+      if (hit && hit.expiresAt > now && hit.serverId === serverId) found.set(channelId, hit.bits);
+      else missing.push(channelId);
+    }
+    if (missing.length === 0) return found;
+    const generation = this.generations.get(serverId) ?? 0;
+    this.misses += 1;
+    const looked = await lookup(missing);
+    const current = (this.generations.get(serverId) ?? 0) === generation;
+    for (const channelId of missing) {
+      const bits = looked.get(channelId) ?? 0n;
+      found.set(channelId, bits);
+      if (current)
+        this.store(`${userId}:${channelId}`, { serverId, bits, expiresAt: now + this.options.ttlMs });
+    }
+    return found;
+  }
+
   /** The channel's server, cached. */
   async locate(channelId: string): Promise<ChannelLocation | undefined> {
     const known = this.locations.get(channelId);

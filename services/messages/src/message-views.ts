@@ -1,3 +1,5 @@
+import { type AttachmentView, attachmentView } from "./attachment-views.ts";
+import type { AttachmentRow } from "./attachments.repository.ts";
 import type { MessageRow } from "./messages.repository.ts";
 import type { MentionSet } from "./messages.tables.ts";
 
@@ -16,6 +18,8 @@ export interface MessageView {
   pinned: boolean;
   mentions: MentionSet;
   embeds: unknown[];
+  /** Files attached when it was sent, in upload order (MSG-8). */
+  attachments: AttachmentView[];
 }
 
 /** The message a reply points at, or a tombstone once it is deleted (MSG-3). */
@@ -30,8 +34,8 @@ export interface MessageRecord extends MessageView {
   replyTo: ReplyReference | null;
 }
 
-/** The contract's MessageView of a row. */
-export function messageView(row: MessageRow): MessageView {
+/** The contract's MessageView of a row with its attachment rows (those of other messages are ignored). */
+export function messageView(row: MessageRow, attachments: readonly AttachmentRow[] = []): MessageView {
   return {
     id: row.id,
     serverId: row.server_id,
@@ -51,11 +55,16 @@ export function messageView(row: MessageRow): MessageView {
       everyone: row.mentions.everyone === true,
     },
     embeds: Array.isArray(row.embeds) ? row.embeds : [],
+    attachments: attachments.filter((a) => a.message_id === row.id).map(attachmentView),
   };
 }
 
 /** The API record of a row; `replied` holds the rows its reply may point at (absent = deleted). */
-export function messageRecord(row: MessageRow, replied: ReadonlyMap<string, MessageRow>): MessageRecord {
+export function messageRecord(
+  row: MessageRow,
+  replied: ReadonlyMap<string, MessageRow>,
+  attachments: readonly AttachmentRow[] = [],
+): MessageRecord {
   let replyTo: ReplyReference | null = null;
   if (row.reply_to_id !== null) {
     const original = replied.get(row.reply_to_id);
@@ -64,7 +73,7 @@ export function messageRecord(row: MessageRow, replied: ReadonlyMap<string, Mess
       : { id: row.reply_to_id, deleted: true };
   }
   return {
-    ...messageView(row),
+    ...messageView(row, attachments),
     pinnedAt: row.pinned_at?.toISOString() ?? null,
     pinnedBy: row.pinned_by,
     replyTo,
@@ -78,6 +87,7 @@ export function messageRecord(row: MessageRow, replied: ReadonlyMap<string, Mess
 export function messageEventView(
   row: MessageRow,
   replied: ReadonlyMap<string, MessageRow>,
+  attachments: readonly AttachmentRow[] = [],
 ): MessageView & { replyTo: ReplyReference | null } {
-  return { ...messageView(row), replyTo: messageRecord(row, replied).replyTo };
+  return { ...messageView(row, attachments), replyTo: messageRecord(row, replied).replyTo };
 }

@@ -32,6 +32,8 @@ export interface NewMessageRow {
   content: string;
   nonce: string | null;
   reply_to_id: string | null;
+  /** The thread (MSG-13); absent or null for the channel. */
+  thread_id?: string | null;
   mentions: MentionSet;
 }
 
@@ -93,11 +95,11 @@ export class MessagesRepository {
     const values = sql.join(
       rows.map(
         (r) =>
-          sql`(${r.id}::bigint, ${r.server_id}::bigint, ${r.channel_id}::bigint, ${r.author_id}::bigint, ${r.content}, ${r.nonce}, ${r.reply_to_id}::bigint, ${JSON.stringify(r.mentions)}::jsonb)`,
+          sql`(${r.id}::bigint, ${r.server_id}::bigint, ${r.channel_id}::bigint, ${r.thread_id ?? null}::bigint, ${r.author_id}::bigint, ${r.content}, ${r.nonce}, ${r.reply_to_id}::bigint, ${JSON.stringify(r.mentions)}::jsonb)`,
       ),
     );
     const result = await sql<MessageRow>`
-      insert into ${TABLE} (id, server_id, channel_id, author_id, content, nonce, reply_to_id, mentions)
+      insert into ${TABLE} (id, server_id, channel_id, thread_id, author_id, content, nonce, reply_to_id, mentions)
       values ${values}
       on conflict (channel_id, author_id, nonce) where nonce is not null do nothing
       returning ${COLUMNS}`.execute(db);
@@ -174,8 +176,8 @@ export class MessagesRepository {
   }
 
   /**
-   * A page of the channel's top-level messages: `id < bound` newest first ("older"), or `id > bound`
-   * oldest first ("newer"); `limit` rows at most.
+   * A page of the channel's top-level messages (or of one of its threads, MSG-13): `id < bound` newest
+   * first ("older"), or `id > bound` oldest first ("newer"); `limit` rows at most.
    */
   async page(
     db: Db,
@@ -183,13 +185,15 @@ export class MessagesRepository {
     direction: "older" | "newer",
     bound: { id: string; inclusive: boolean } | undefined,
     limit: number,
+    threadId?: string,
   ): Promise<MessageRow[]> {
     const op = direction === "older" ? (bound?.inclusive ? "<=" : "<") : bound?.inclusive ? ">=" : ">";
     const where = bound ? sql`and id ${sql.raw(op)} ${bound.id}::bigint` : sql``;
     const order = sql.raw(direction === "older" ? "desc" : "asc");
     const result = await sql<MessageRow>`
       select ${COLUMNS} from ${TABLE}
-      where channel_id = ${channelId}::bigint and thread_id is null ${where}
+      where channel_id = ${channelId}::bigint
+        and ${threadId === undefined ? sql`thread_id is null` : sql`thread_id = ${threadId}::bigint`} ${where}
       order by id ${order} limit ${limit}`.execute(db);
     return result.rows;
   }

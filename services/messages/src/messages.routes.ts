@@ -27,6 +27,16 @@ export function protoMessage(record: MessageRecord): MessageInitShape<typeof Mes
     pinnedBy: record.pinnedBy ?? "",
     mentions: record.mentions,
     embedsJson: JSON.stringify(record.embeds),
+    attachments: record.attachments.map((a) => ({
+      id: a.id,
+      filename: a.filename,
+      contentType: a.contentType,
+      size: BigInt(a.size),
+      width: a.width ?? 0,
+      height: a.height ?? 0,
+      url: a.url,
+      thumbnailUrl: a.thumbnailUrl ?? "",
+    })),
     ...(record.replyTo && {
       replyTo: record.replyTo.deleted
         ? { id: record.replyTo.id, deleted: true, authorId: "", content: "" }
@@ -79,6 +89,7 @@ export function messagesRoutes(
         after: request.after,
         around: request.around,
         limit: request.limit,
+        threadId: request.threadId,
       });
       return { messages: page.messages.map(protoMessage), hasMore: page.hasMore };
     },

@@ -151,6 +151,7 @@ describe("send", () => {
         "embeds",
         // Additive: the reply reference, so stream clients render replies without a fetch.
         "replyTo",
+        "attachments",
       ].sort(),
     );
     expect((payload.message as { replyTo: unknown }).replyTo).toBeNull();

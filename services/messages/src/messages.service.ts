@@ -4,6 +4,8 @@ import { BeepError } from "@beep/errors";
 import { isSnowflake, newId } from "@beep/ids";
 import { PERMISSIONS } from "@beep/servers/permissions";
 import type { Kysely } from "kysely";
+import { AttachmentsRepository } from "./attachments.repository.ts";
+import { checkAttachmentIds } from "./attachments.service.ts";
 import type { ChannelAccess, ChannelAccessCache, ChannelDirectory } from "./channel-access.ts";
 import { NO_MENTIONS, resolveMentions, type UsernameLookup } from "./mentions.ts";
 import { type MessageRecord, messageEventView, messageRecord } from "./message-views.ts";
@@ -11,6 +13,7 @@ import type { MessageRow, MessagesRepository } from "./messages.repository.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
 import type { MentionSet, MessagesTables } from "./messages.tables.ts";
 import type { SendBatcher } from "./send-batcher.ts";
+import type { ThreadsService } from "./threads.service.ts";
 import { TypingThrottle } from "./typing-throttle.ts";
 
 /** Who is calling, and how to look usernames up on their behalf. */
@@ -18,6 +21,11 @@ export interface MessagesCaller {
   userId: string;
   /** Username lookups act for the caller (users' UserDirectoryService with their token). */
   findUsers: UsernameLookup;
+}
+
+/** Threads, as the send and history paths check them (MSG-13). */
+export interface MessageExtras {
+  threads: Pick<ThreadsService, "inChannel">;
 }
 
 /** Longest message, in characters (MSG-1). */
@@ -46,6 +54,8 @@ export interface PageQuery {
   after?: string;
   around?: string;
   limit?: number;
+  /** A thread of the channel: its history instead of the channel's (MSG-13). */
+  threadId?: string;
 }
 
 function notFound(what: "channel" | "message", field: string): BeepError {
@@ -56,7 +66,8 @@ function has(bits: bigint, needed: bigint): boolean {
   return (bits & needed) === needed;
 }
 
-function checkContent(content: string): string {
+function checkContent(content: string, mayBeEmpty = false): string {
+  if (mayBeEmpty && content === "") return content;
   if (content.trim().length === 0) {
     throw new BeepError("BAD_USER_INPUT", "A message needs some text", { field: "content" });
   }
@@ -88,6 +99,7 @@ function cursor(value: string | undefined, field: string): string | undefined {
  */
 export class MessagesService {
   private readonly typing: TypingThrottle;
+  private readonly attachments: AttachmentsRepository;
 
   constructor(
     private readonly deps: {
@@ -98,19 +110,38 @@ export class MessagesService {
       batcher: SendBatcher;
       bus?: Bus;
       typing?: TypingThrottle;
+      attachments?: AttachmentsRepository;
+      /** Called after a commit queued attachment blobs for deletion (wakes the sweeper). */
+      blobsQueued?: () => void;
+      extras?: MessageExtras;
     },
   ) {
     this.typing = deps.typing ?? new TypingThrottle();
+    this.attachments = deps.attachments ?? new AttachmentsRepository();
   }
 
   /** MSG-1: sends (or, for a repeated nonce, returns the first) message. */
   async send(
     caller: MessagesCaller,
-    input: { channelId: string; content: string; nonce?: string; replyToId?: string },
+    input: {
+      channelId: string;
+      content: string;
+      nonce?: string;
+      replyToId?: string;
+      threadId?: string;
+      attachmentIds?: string[];
+    },
   ): Promise<MessageRecord> {
     const channelId = checkId(input.channelId, "channelId", "channel");
-    const access = await this.require(caller.userId, channelId, VIEW | SEND, "send messages");
-    const content = checkContent(input.content);
+    const threadId = input.threadId === undefined || input.threadId === "" ? null : input.threadId;
+    const attachmentIds = checkAttachmentIds(input.attachmentIds);
+    // A thread follows its parent channel's permissions, with SEND_MESSAGES_IN_THREADS for sending.
+    let needed = threadId === null ? VIEW | SEND : VIEW | PERMISSIONS.SEND_MESSAGES_IN_THREADS;
+    if (attachmentIds.length > 0) needed |= PERMISSIONS.ATTACH_FILES;
+    const access = await this.require(caller.userId, channelId, needed, "send messages");
+    if (threadId !== null) await this.thread(threadId, channelId);
+    // A message may be only attachments (MSG-8).
+    const content = checkContent(input.content, attachmentIds.length > 0);
     const nonce = input.nonce === undefined || input.nonce === "" ? null : input.nonce;
     if (nonce !== null && nonce.length > MAX_NONCE_CHARS) {
       throw new BeepError("BAD_USER_INPUT", `A nonce has at most ${MAX_NONCE_CHARS} characters`, {
@@ -132,7 +163,9 @@ export class MessagesService {
       content,
       nonce,
       replyToId,
+      threadId,
       mentions,
+      attachmentIds,
     });
     return this.record(row);
   }
@@ -141,20 +174,22 @@ export class MessagesService {
   async edit(caller: MessagesCaller, messageId: string, rawContent: string): Promise<MessageRecord> {
     const { access, row: found } = await this.visible(caller.userId, messageId, VIEW);
     if (found.author_id !== caller.userId) throw new BeepError("FORBIDDEN", "Only the author can edit");
-    const content = checkContent(rawContent);
+    const attached = await this.attachments.ofMessages(this.deps.db, [found.id]);
+    const content = checkContent(rawContent, attached.length > 0);
     const mentions = await this.mentions(caller, access, found.channel_id, content);
     const row = await this.deps.db.transaction().execute(async (trx) => {
       const current = await this.deps.repo.findForUpdate(trx, found.id);
       if (!current) throw notFound("message", "messageId");
       const updated = await this.deps.repo.updateContent(trx, found.id, content, mentions);
       const replied = await this.deps.repo.findMany(trx, updated.reply_to_id ? [updated.reply_to_id] : []);
+      const attachments = await this.attachments.ofMessages(trx, [found.id]);
       await writeOutbox(trx, MESSAGES_SCHEMA, [
         {
           type: "message.updated",
           payload: {
             serverId: updated.server_id,
             channelId: updated.channel_id,
-            message: messageEventView(updated, new Map(replied.map((r) => [r.id, r]))),
+            message: messageEventView(updated, new Map(replied.map((r) => [r.id, r])), attachments),
           },
         },
       ]);
@@ -173,6 +208,7 @@ export class MessagesService {
       const current = await this.deps.repo.findForUpdate(trx, row.id);
       if (!current) throw notFound("message", "messageId");
       await this.deps.repo.delete(trx, row.id);
+      await this.attachments.discardForMessages(trx, [row.id]);
       await writeOutbox(trx, MESSAGES_SCHEMA, [
         {
           type: "message.deleted",
@@ -180,6 +216,7 @@ export class MessagesService {
         },
       ]);
     });
+    this.deps.blobsQueued?.();
     return { messageId: row.id, channelId: row.channel_id };
   }
 
@@ -226,7 +263,19 @@ export class MessagesService {
       throw new BeepError("BAD_USER_INPUT", `A page holds 1 to ${MAX_PAGE} messages`, { field: "limit" });
     }
     await this.require(caller.userId, channelId, VIEW | HISTORY, "read message history");
-    const { db, repo } = this.deps;
+    const threadId = query.threadId === undefined || query.threadId === "" ? undefined : query.threadId;
+    if (threadId !== undefined) await this.thread(threadId, channelId);
+    const { db } = this.deps;
+    const page = this.deps.repo.page.bind(this.deps.repo);
+    const repo = {
+      page: (
+        d: typeof db,
+        channel: string,
+        direction: "older" | "newer",
+        bound: { id: string; inclusive: boolean } | undefined,
+        limit: number,
+      ) => page(d, channel, direction, bound, limit, threadId),
+    };
     if (after !== undefined) {
       const rows = await repo.page(db, channelId, "newer", { id: after, inclusive: false }, limit + 1);
       const hasMore = rows.length > limit;
@@ -304,6 +353,11 @@ export class MessagesService {
     return this.record(updated);
   }
 
+  private async thread(threadId: string, channelId: string): Promise<void> {
+    if (!this.deps.extras) throw new BeepError("NOT_FOUND", "No such thread", { field: "threadId" });
+    await this.deps.extras.threads.inChannel(threadId, channelId);
+  }
+
   /** The caller's access to the channel holding every bit of `needed`; NOT_FOUND without VIEW_CHANNEL. */
   private async require(
     userId: string,
@@ -358,7 +412,14 @@ export class MessagesService {
   /** API records with their reply references, loaded in one query. */
   private async records(rows: readonly MessageRow[]): Promise<MessageRecord[]> {
     const replyIds = rows.flatMap((row) => row.reply_to_id ?? []);
-    const replied = new Map((await this.deps.repo.findMany(this.deps.db, replyIds)).map((r) => [r.id, r]));
-    return rows.map((row) => messageRecord(row, replied));
+    const [repliedRows, attachments] = await Promise.all([
+      this.deps.repo.findMany(this.deps.db, replyIds),
+      this.attachments.ofMessages(
+        this.deps.db,
+        rows.map((row) => row.id),
+      ),
+    ]);
+    const replied = new Map(repliedRows.map((r) => [r.id, r]));
+    return rows.map((row) => messageRecord(row, replied, attachments));
   }
 }

@@ -2,10 +2,12 @@ import { writeOutbox } from "@beep/bus";
 import { BeepError } from "@beep/errors";
 import { newId } from "@beep/ids";
 import type { Kysely, Transaction } from "kysely";
+import { type AttachmentRow, AttachmentsRepository } from "./attachments.repository.ts";
 import { messageEventView } from "./message-views.ts";
 import type { MessageRow, MessagesRepository, NewMessageRow } from "./messages.repository.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
 import type { MentionSet, MessagesTables } from "./messages.tables.ts";
+import type { SendBatchExtras } from "./send-extras.ts";
 
 /** A checked send waiting for its commit. */
 export interface PendingSend {
@@ -15,7 +17,11 @@ export interface PendingSend {
   content: string;
   nonce: string | null;
   replyToId: string | null;
+  /** The thread it goes into (MSG-13); absent or null for the channel. */
+  threadId?: string | null;
   mentions: MentionSet;
+  /** Pending uploads to attach (checked for count and duplicates; ownership is checked here, locked). */
+  attachmentIds?: readonly string[];
 }
 
 /** The committed message, and whether this send created it (false: an earlier send had the nonce). */
@@ -53,15 +59,24 @@ export interface SendBatcherOptions {
  */
 export class SendBatcher {
   private readonly queue: Waiting[] = [];
+  private readonly attachments: AttachmentsRepository;
   private inFlight = 0;
   private scheduled = false;
   /** Transactions committed, and sends they carried (tests and metrics). */
   readonly stats = { batches: 0, sends: 0 };
 
   constructor(
-    private readonly deps: { db: Kysely<MessagesTables>; repo: MessagesRepository },
+    private readonly deps: {
+      db: Kysely<MessagesTables>;
+      repo: MessagesRepository;
+      attachments?: AttachmentsRepository;
+      /** Read states and threads moved by the batch, in its transaction (send-extras.ts). */
+      extras?: SendBatchExtras;
+    },
     private readonly options: SendBatcherOptions = { maxBatch: 256, maxInFlight: 2 },
-  ) {}
+  ) {
+    this.attachments = deps.attachments ?? new AttachmentsRepository();
+  }
 
   /** Resolves once the message is committed (or found by its nonce). */
   send(send: PendingSend): Promise<SendOutcome> {
@@ -130,16 +145,37 @@ export class SendBatcher {
     // The replied messages themselves: their channel checks the reply, and the event carries the reference.
     const replied = new Map((await repo.findMany(trx, replyIds)).map((row) => [row.id, row]));
     const replyChannels = new Map([...replied.values()].map((row) => [row.id, row.channel_id]));
+    // Attachments: only the author's pending uploads to this channel, each once (locked until commit).
+    const wanted = writers.flatMap((i) => batch[i]!.send.attachmentIds ?? []);
+    const uploads = new Map((await this.attachments.lockMany(trx, wanted)).map((row) => [row.id, row]));
+    const claimed = new Set<string>();
     const accepted: number[] = [];
     for (const i of writers) {
-      const { replyToId, channelId } = batch[i]!.send;
+      const { replyToId, channelId, authorId, attachmentIds = [] } = batch[i]!.send;
       if (replyToId !== null && replyChannels.get(replyToId) !== channelId) {
         outcomes[i] = new BeepError("BAD_USER_INPUT", "Reply to a message of this channel", {
           field: "replyToId",
         });
-      } else {
-        accepted.push(i);
+        continue;
       }
+      const usable = attachmentIds.every((id) => {
+        const upload = uploads.get(id);
+        return (
+          upload !== undefined &&
+          upload.uploader_id === authorId &&
+          upload.channel_id === channelId &&
+          upload.message_id === null &&
+          !claimed.has(id)
+        );
+      });
+      if (!usable) {
+        outcomes[i] = new BeepError("BAD_USER_INPUT", "Attach your own pending uploads to this channel", {
+          field: "attachmentIds",
+        });
+        continue;
+      }
+      for (const id of attachmentIds) claimed.add(id);
+      accepted.push(i);
     }
 
     const latest = await repo.latestIds(trx, [...new Set(accepted.map((i) => batch[i]!.send.channelId))]);
@@ -157,11 +193,20 @@ export class SendBatcher {
         content: send.content,
         nonce: send.nonce,
         reply_to_id: send.replyToId,
+        thread_id: send.threadId ?? null,
         mentions: send.mentions,
       };
     });
     const inserted = await repo.insertMany(trx, rows);
     const byId = new Map(inserted.map((row) => [row.id, row]));
+    const attached: AttachmentRow[] = [];
+    for (const [k, i] of accepted.entries()) {
+      const ids = batch[i]!.send.attachmentIds ?? [];
+      // A nonce duplicate inserted nothing: its uploads stay pending.
+      if (ids.length > 0 && byId.has(rows[k]!.id)) {
+        attached.push(...(await this.attachments.attach(trx, rows[k]!.id, ids)));
+      }
+    }
     const duplicates: number[] = [];
     accepted.forEach((i, k) => {
       const row = byId.get(rows[k]!.id);
@@ -194,18 +239,18 @@ export class SendBatcher {
     }
 
     const created = inserted.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-    await writeOutbox(
-      trx,
-      MESSAGES_SCHEMA,
-      created.map((row) => ({
+    const extraEvents = this.deps.extras ? await this.deps.extras(trx, created) : [];
+    await writeOutbox(trx, MESSAGES_SCHEMA, [
+      ...created.map((row) => ({
         type: "message.created",
         payload: {
           serverId: row.server_id,
           channelId: row.channel_id,
-          message: messageEventView(row, replied),
+          message: messageEventView(row, replied, attached),
         },
       })),
-    );
+      ...extraEvents,
+    ]);
     return outcomes.map((o) => o ?? new Error("send was not processed"));
   }
 }

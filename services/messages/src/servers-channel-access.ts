@@ -8,9 +8,10 @@ import type {
   MentionQuery,
   ResolvedMentionIds,
 } from "./channel-access.ts";
+import type { SearchPermissions } from "./message-search.ts";
 
 /** {@link ChannelDirectory} over servers' internal RPCs (ADR 0004), in one process or split. */
-export class ServersChannelDirectory implements ChannelDirectory {
+export class ServersChannelDirectory implements ChannelDirectory, SearchPermissions {
   private readonly permissions;
   private readonly directory;
   private readonly options;
@@ -33,6 +34,29 @@ export class ServersChannelDirectory implements ChannelDirectory {
       this.options,
     );
     return BigInt(channels[0]?.permissions ?? "0");
+  }
+
+  /** Every channel's bits in one call (search). */
+  async channelBitsMany(
+    userId: string,
+    serverId: string,
+    channelIds: readonly string[],
+  ): Promise<Map<string, bigint>> {
+    if (channelIds.length === 0) return new Map();
+    const { channels } = await this.permissions.channelPermissions(
+      { userId, serverId, channelIds: [...channelIds] },
+      this.options,
+    );
+    return new Map(channels.map((c) => [c.channelId, BigInt(c.permissions || "0")]));
+  }
+
+  /** Members hold some server-level bits (their @everyone role at least); non-members none. */
+  async isMember(userId: string, serverId: string): Promise<boolean> {
+    const { permissions } = await this.permissions.checkPermissions(
+      { userId, serverId, channelId: "", required: "0" },
+      this.options,
+    );
+    return BigInt(permissions || "0") !== 0n;
   }
 
   async resolveMentions(query: MentionQuery): Promise<ResolvedMentionIds> {

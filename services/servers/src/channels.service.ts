@@ -2,6 +2,7 @@ import { BeepError } from "@beep/errors";
 import { newId } from "@beep/ids";
 import type { Kysely, Transaction } from "kysely";
 import { recordAudit } from "./audit-log.ts";
+import { propagateToSyncedChildren, setSynced, syncWithFolder } from "./channel-sync.ts";
 import { channelPayload } from "./event-payloads.ts";
 import {
   type AccessReader,
@@ -77,6 +78,8 @@ export class ChannelsService {
         position,
         topic,
       });
+      // Discord's sync model: a channel made in a folder starts with the folder's overwrites, synced.
+      if (parentId !== null) await syncWithFolder(trx, id, parentId);
       await emit(trx, [
         {
           type: "channel.created",
@@ -91,7 +94,7 @@ export class ChannelsService {
         targetId: id,
         changes: { name, type, parentId, topic },
       });
-      return channelView((await repo.findChannel(trx, id)) ?? unreachable(id), []);
+      return this.view(trx, serverId, id);
     });
   }
 
@@ -104,9 +107,11 @@ export class ChannelsService {
       topic?: string | undefined;
       position?: number | undefined;
       parentId?: string | undefined;
+      /** Take the (new) folder's overwrites and follow them; otherwise a moved channel keeps its own. */
+      syncPermissions?: boolean | undefined;
     },
   ): Promise<ChannelView> {
-    return this.inChannel(caller, channelId, async (trx, { access, channel, permissions }) => {
+    return this.inChannel(caller, channelId, async (trx, { access, channel, overwrites, permissions }) => {
       requireBits(permissions, Permission.MANAGE_CHANNELS, "manage channels");
       const changes: Partial<{ name: string; topic: string; position: number; parent_id: string | null }> =
         {};
@@ -125,6 +130,13 @@ export class ChannelsService {
         changes.parent_id = await this.validParent(trx, access, patch.parentId, channel.type);
       }
       await this.deps.repo.updateChannel(trx, channelId, changes);
+      const parentId = changes.parent_id !== undefined ? changes.parent_id : channel.parent_id;
+      if (patch.syncPermissions === true) {
+        await this.syncToFolder(trx, { access, channel, overwrites, permissions }, parentId);
+      } else if (changes.parent_id !== undefined && changes.parent_id !== channel.parent_id) {
+        // Moved into or out of a folder: it keeps its own overwrites, so it no longer follows a folder.
+        await setSynced(trx, channelId, false);
+      }
       await this.emitUpdated(trx, access.server.id, channelId);
       await recordAudit(trx, {
         serverId: access.server.id,
@@ -217,7 +229,7 @@ export class ChannelsService {
     if ((allow & deny) !== 0n) {
       throw new BeepError("BAD_USER_INPUT", "A bit cannot be both allowed and denied", { field: "deny" });
     }
-    return this.inChannel(caller, channelId, async (trx, { access, overwrites, permissions }) => {
+    return this.inChannel(caller, channelId, async (trx, { access, channel, overwrites, permissions }) => {
       requireBits(permissions, Permission.MANAGE_ROLES, "edit channel permissions");
       await this.requireTarget(trx, access, targetType, input.targetId);
       await this.requireOutranks(trx, access, targetType, input.targetId);
@@ -233,6 +245,8 @@ export class ChannelsService {
         allow: String(allow),
         deny: String(deny),
       });
+      // Sync state first, so the event carries the channel as it ends up (a child's own edit unsyncs it).
+      await this.afterOverwriteEdit(trx, access.server.id, channel);
       await this.emitUpdated(trx, access.server.id, channelId);
       await recordAudit(trx, {
         serverId: access.server.id,
@@ -253,7 +267,7 @@ export class ChannelsService {
     input: { targetType: string; targetId: string },
   ): Promise<ChannelView> {
     const targetType = overwriteTarget(input.targetType);
-    return this.inChannel(caller, channelId, async (trx, { access, overwrites, permissions }) => {
+    return this.inChannel(caller, channelId, async (trx, { access, channel, overwrites, permissions }) => {
       requireBits(permissions, Permission.MANAGE_ROLES, "edit channel permissions");
       const before = overwrites.find(
         (o) => o.channel_id === channelId && o.target_type === targetType && o.target_id === input.targetId,
@@ -262,6 +276,8 @@ export class ChannelsService {
       await this.requireOutranks(trx, access, targetType, input.targetId);
       requireGrantable(permissions, BigInt(before.allow) | BigInt(before.deny), 0n);
       await this.deps.repo.deleteOverwrite(trx, channelId, targetType, input.targetId);
+      // Sync state first, so the event carries the channel as it ends up (a child's own edit unsyncs it).
+      await this.afterOverwriteEdit(trx, access.server.id, channel);
       await this.emitUpdated(trx, access.server.id, channelId);
       await recordAudit(trx, {
         serverId: access.server.id,
@@ -273,6 +289,69 @@ export class ChannelsService {
       });
       return this.view(trx, access.server.id, channelId);
     });
+  }
+
+  /** Makes a channel in a folder take the folder's overwrites again (MANAGE_ROLES in it). */
+  async syncPermissions(caller: Caller, channelId: string): Promise<ChannelView> {
+    return this.inChannel(caller, channelId, async (trx, found) => {
+      await this.syncToFolder(trx, found, found.channel.parent_id);
+      const serverId = found.access.server.id;
+      await this.emitUpdated(trx, serverId, channelId);
+      return this.view(trx, serverId, channelId);
+    });
+  }
+
+  /** Copies the folder's overwrites onto the channel: MANAGE_ROLES, and only bits the caller could set. */
+  private async syncToFolder(
+    trx: Transaction<ServersTables>,
+    { access, channel, overwrites, permissions }: ChannelAccess,
+    folderId: string | null,
+  ): Promise<void> {
+    if (folderId === null) {
+      throw new BeepError("BAD_USER_INPUT", "Only a channel in a folder can sync with it", {
+        field: "syncPermissions",
+      });
+    }
+    requireBits(permissions, Permission.MANAGE_ROLES, "edit channel permissions");
+    // What changes for each target: the channel's overwrites now against the folder's.
+    const key = (o: OverwriteRow) => `${o.target_type}:${o.target_id}`;
+    const mine = new Map(overwrites.filter((o) => o.channel_id === channel.id).map((o) => [key(o), o]));
+    const theirs = new Map(overwrites.filter((o) => o.channel_id === folderId).map((o) => [key(o), o]));
+    for (const target of new Set([...mine.keys(), ...theirs.keys()])) {
+      const before = mine.get(target);
+      const after = theirs.get(target);
+      const [beforeAllow, afterAllow] = [BigInt(before?.allow ?? 0), BigInt(after?.allow ?? 0)];
+      const [beforeDeny, afterDeny] = [BigInt(before?.deny ?? 0), BigInt(after?.deny ?? 0)];
+      if (beforeAllow === afterAllow && beforeDeny === afterDeny) continue;
+      requireGrantable(permissions, beforeAllow, afterAllow);
+      requireGrantable(permissions, beforeDeny, afterDeny);
+      // ROLE-4, as for setChannelOverwrite: an overwrite that changes must be of a role or member below the caller.
+      const changed = (before ?? after) as OverwriteRow;
+      await this.requireOutranks(trx, access, changed.target_type, changed.target_id);
+    }
+    await syncWithFolder(trx, channel.id, folderId);
+    await recordAudit(trx, {
+      serverId: access.server.id,
+      actorId: access.userId,
+      action: "CHANNEL_UPDATE",
+      targetType: "channel",
+      targetId: channel.id,
+      changes: { permissionsSynced: true, parentId: folderId },
+    });
+  }
+
+  /** A folder's edit reaches its synced channels; a channel's own edit unsyncs it. */
+  private async afterOverwriteEdit(
+    trx: Transaction<ServersTables>,
+    serverId: string,
+    channel: ChannelRow,
+  ): Promise<void> {
+    if (channel.type === "folder") {
+      const synced = await propagateToSyncedChildren(trx, channel.id);
+      for (const childId of synced) await this.emitUpdated(trx, serverId, childId);
+    } else if (channel.permissions_synced) {
+      await setSynced(trx, channel.id, false);
+    }
   }
 
   private inChannel<T>(

@@ -1,8 +1,10 @@
 import { createAccessTokenVerifier, RevokedSessions } from "@beep/auth";
+import type { BlobStore } from "@beep/blob";
 import { type Bus, type BusSubscription, OutboxRelay } from "@beep/bus";
 import type { BeepConfig } from "@beep/config";
 import { type DatabaseHandle, migrateSchema, serviceDatabase } from "@beep/db";
 import { defineModule } from "@beep/kernel";
+import { openRateLimitStore } from "@beep/limits";
 import type { ObservabilityRuntime } from "@beep/observability";
 import { UsersService } from "@beep/proto/gen/beep/users/v1/users_pb.ts";
 import type { RpcRuntime } from "@beep/rpc";
@@ -11,7 +13,17 @@ import { CallerAuthenticator } from "./caller-authenticator.ts";
 import { ChannelDirectoryServiceDesc, channelDirectoryRoutes } from "./channel-directory.routes.ts";
 import { ChannelDirectoryService } from "./channel-directory.service.ts";
 import { ChannelsService } from "./channels.service.ts";
+import { DiscoveryRepository } from "./discovery.repository.ts";
+import { DiscoveryServiceDesc, discoveryRoutes } from "./discovery.routes.ts";
+import { DiscoveryService } from "./discovery.service.ts";
+import { InAppInvitesServiceDesc, inAppInvitesRoutes } from "./in-app-invites.routes.ts";
+import { InAppInvitesService } from "./in-app-invites.service.ts";
 import { InternalCallerGuard } from "./internal-caller.ts";
+import { InviteRateLimit } from "./invites-rate.ts";
+import { MemberDirectory } from "./member-directory.ts";
+import { MemberListRepository } from "./member-list.repository.ts";
+import { MemberListServiceDesc, memberListRoutes } from "./member-list.routes.ts";
+import { MemberListService } from "./member-list.service.ts";
 import { serversMigrations } from "./migrations/index.ts";
 import { ModerationRepository } from "./moderation.repository.ts";
 import { ModerationServiceDesc, moderationRoutes } from "./moderation.routes.ts";
@@ -21,6 +33,9 @@ import { PermissionsServiceDesc, permissionsRoutes } from "./permissions.routes.
 import { PermissionsService } from "./permissions.service.ts";
 import { RolesService } from "./roles.service.ts";
 import { AccessReader } from "./server-access.ts";
+import { ServerBlobCleanup } from "./server-blob-cleanup.ts";
+import { ServerPicturesServiceDesc, serverPicturesRoutes } from "./server-pictures.routes.ts";
+import { ServerPicturesService } from "./server-pictures.service.ts";
 import { ServersRepository } from "./servers.repository.ts";
 import { ServersServiceDesc, serversRoutes } from "./servers.routes.ts";
 import { SERVERS_SCHEMA } from "./servers.schema-name.ts";
@@ -33,7 +48,7 @@ import { invalidatingAfterWrites } from "./write-invalidation.ts";
 /** The `servers` target: servers, membership, invites, channels, roles and overwrites. */
 export const serversModule = defineModule({
   name: "servers",
-  deps: ["config", "observability", "db", "bus", "rpc"],
+  deps: ["config", "observability", "db", "bus", "rpc", "blob"],
   target: true,
   async init(k) {
     const config = k.get<BeepConfig>("config");
@@ -61,6 +76,8 @@ export const serversModule = defineModule({
     const repo = new ServersRepository();
     const access = new AccessReader(repo);
     const limits = config.servers;
+    const limitStore = await openRateLimitStore(config.cache.url, { keyPrefix: "beep:rl:" });
+    const inviteRate = new InviteRateLimit(limitStore, limits.invitesPerUserPerHour);
     const permissionCache = new PermissionCache({ db, repo, maxServers: limits.permissionCacheServers });
     const internalCallers = new InternalCallerGuard(config.rpc.internalToken);
     registry.service(
@@ -78,12 +95,17 @@ export const serversModule = defineModule({
         new InternalCallerGuard(config.rpc.internalToken),
       ),
     );
+    const servers = new ServersService({ db, repo, access, logger, limits, inviteRate });
+    registry.service(
+      InAppInvitesServiceDesc,
+      inAppInvitesRoutes(new InAppInvitesService({ db, repo, access, servers }), callers),
+    );
     registry.service(
       ServersServiceDesc,
       invalidatingAfterWrites(
         serversRoutes(
           {
-            servers: new ServersService({ db, repo, access, logger, limits }),
+            servers,
             channels: new ChannelsService({ db, repo, access, limits }),
             roles: new RolesService({ db, repo, access, limits }),
           },
@@ -102,6 +124,35 @@ export const serversModule = defineModule({
     registry.service(
       ModerationServiceDesc,
       invalidatingAfterWrites(moderationRoutes(moderation, callers), permissionCache),
+    );
+
+    registry.service(
+      DiscoveryServiceDesc,
+      discoveryRoutes(new DiscoveryService({ db, discovery: new DiscoveryRepository() }), callers),
+    );
+    registry.service(
+      MemberListServiceDesc,
+      memberListRoutes(
+        new MemberListService({ db, repo, members: new MemberListRepository(), access }),
+        callers,
+      ),
+    );
+    const memberDirectory = new MemberDirectory(db, logger);
+    const blobs = k.get<BlobStore>("blob");
+    const blobCleanup = new ServerBlobCleanup(blobs, logger);
+    registry.service(
+      ServerPicturesServiceDesc,
+      serverPicturesRoutes(
+        new ServerPicturesService({
+          db,
+          repo,
+          access,
+          blobs,
+          maxPictureBytes: limits.maxPictureBytes,
+          logger,
+        }),
+        callers,
+      ),
     );
 
     const relay = new OutboxRelay({
@@ -126,11 +177,16 @@ export const serversModule = defineModule({
           if (typeof sessionId === "string") revokedSessions.record(sessionId);
         });
         await permissionCache.subscribe(k.get<Bus>("bus"));
+        await memberDirectory.start(k.get<Bus>("bus"));
+        await blobCleanup.start(k.get<Bus>("bus"));
         await relay.start();
       },
       stop: async () => {
         await relay.stop();
         await revocations?.close();
+        await memberDirectory.close();
+        await blobCleanup.close();
+        await limitStore.close();
         await permissionCache.close();
       },
     };

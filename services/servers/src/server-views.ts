@@ -9,6 +9,9 @@ export interface ServerView {
   ownerId: string;
   createdAt: string;
   memberCount: number;
+  /** SRV-1: changes with each upload (part of the picture URL); empty when there is none. */
+  pictureVersion: string;
+  bannerVersion: string;
 }
 
 /** A channel as callers see it, with its overwrites. */
@@ -21,6 +24,8 @@ export interface ChannelView {
   position: number;
   topic: string;
   overwrites: Array<{ targetType: string; targetId: string; allow: string; deny: string }>;
+  /** Its overwrites follow its folder's (Discord's sync model). */
+  permissionsSynced: boolean;
 }
 
 /** A role as callers see it; permissions as a decimal string. */
@@ -57,6 +62,10 @@ export interface InviteView {
 
 const iso = (value: Date | string) => new Date(value).toISOString();
 
+/** The last segment of a picture's blob key (a fresh id per upload), or empty. */
+export const blobVersion = (key: string | null | undefined): string =>
+  key ? (key.split("/").pop() ?? "") : "";
+
 /** Row → view. */
 export function serverView(row: ServerRow): ServerView {
   return {
@@ -67,6 +76,8 @@ export function serverView(row: ServerRow): ServerView {
     ownerId: String(row.owner_id),
     createdAt: iso(row.created_at),
     memberCount: Number(row.member_count),
+    pictureVersion: blobVersion(row.picture_key),
+    bannerVersion: blobVersion(row.banner_key),
   };
 }
 
@@ -80,6 +91,7 @@ export function channelView(row: ChannelRow, overwrites: OverwriteRow[]): Channe
     parentId: row.parent_id === null ? "" : String(row.parent_id),
     position: row.position,
     topic: row.topic,
+    permissionsSynced: row.permissions_synced,
     overwrites: overwrites
       .filter((o) => String(o.channel_id) === String(row.id))
       .map((o) => ({

@@ -13,6 +13,8 @@ type Db = Kysely<ServersTables>;
 export type ServerRow = Pick<ServersTable, "id" | "name" | "description" | "public" | "owner_id"> & {
   created_at: Date;
   member_count: number;
+  picture_key: string | null;
+  banner_key: string | null;
 };
 /** A role row as read. */
 export type RoleRow = Pick<RolesTable, "id" | "server_id" | "name"> & {
@@ -24,6 +26,7 @@ export type RoleRow = Pick<RolesTable, "id" | "server_id" | "name"> & {
 export type ChannelRow = Pick<ChannelsTable, "id" | "server_id" | "type" | "name" | "parent_id"> & {
   position: number;
   topic: string;
+  permissions_synced: boolean;
 };
 /** An overwrite row as read. */
 export interface OverwriteRow {
@@ -42,7 +45,16 @@ export type InviteRow = Pick<InvitesTable, "code" | "server_id" | "creator_id"> 
   revoked_at: Date | null;
 };
 
-const SERVER_COLUMNS = ["s.id", "s.name", "s.description", "s.public", "s.owner_id", "s.created_at"] as const;
+const SERVER_COLUMNS = [
+  "s.id",
+  "s.name",
+  "s.description",
+  "s.public",
+  "s.owner_id",
+  "s.created_at",
+  "s.picture_key",
+  "s.banner_key",
+] as const;
 
 /** `servers s` with its member count, as a correlated subquery. */
 const withMemberCount = (db: Db) =>
@@ -257,7 +269,7 @@ export class ServersRepository {
   async channels(db: Db, serverId: string): Promise<ChannelRow[]> {
     return db
       .selectFrom("channels")
-      .select(["id", "server_id", "type", "name", "parent_id", "position", "topic"])
+      .select(["id", "server_id", "type", "name", "parent_id", "position", "topic", "permissions_synced"])
       .where("server_id", "=", serverId)
       .orderBy("position")
       .orderBy("id")
@@ -267,7 +279,7 @@ export class ServersRepository {
   async findChannel(db: Db, channelId: string): Promise<ChannelRow | undefined> {
     return db
       .selectFrom("channels")
-      .select(["id", "server_id", "type", "name", "parent_id", "position", "topic"])
+      .select(["id", "server_id", "type", "name", "parent_id", "position", "topic", "permissions_synced"])
       .where("id", "=", channelId)
       .executeTakeFirst();
   }

@@ -106,6 +106,9 @@ export function serversRoutes(
     async deleteChannelOverwrite(request, context) {
       return { channel: await channels.deleteOverwrite(await as(context), request.channelId, request) };
     },
+    async syncChannelPermissions(request, context) {
+      return { channel: await channels.syncPermissions(await as(context), request.channelId) };
+    },
     async getMyPermissions(request, context) {
       const bits = await channels.myPermissions(await as(context), request.serverId, request.channelId);
       return { permissions: String(bits) };

@@ -5,6 +5,7 @@ import { audit, type Logger } from "@beep/observability";
 import type { Kysely, Transaction } from "kysely";
 import { recordAudit } from "./audit-log.ts";
 import { type MemberLeftReason, memberPayload, serverPayload } from "./event-payloads.ts";
+import type { InviteRateLimit } from "./invites-rate.ts";
 import { requireNotBanned } from "./moderation.service.ts";
 import { isTimedOut } from "./permissions/index.ts";
 import {
@@ -15,6 +16,7 @@ import {
   Permission,
   requireAbove,
   requireBits,
+  type ServerAccess,
   type ServerLimits,
 } from "./server-access.ts";
 import {
@@ -40,6 +42,8 @@ export interface ServersServiceDeps {
   access: AccessReader;
   logger: Logger;
   limits: ServerLimits;
+  /** SRV-8 invites per user per server per hour; the module always passes it (tests that do not count may not). */
+  inviteRate?: InviteRateLimit;
   now?: () => Date;
 }
 
@@ -300,28 +304,46 @@ export class ServersService {
         field: "maxUses",
       });
     }
-    return this.inServer(caller, serverId, async (trx, access) => {
-      // SRV-10: a timed-out member keeps only view/read, so not the public server's open invites either.
-      if (!access.server.public || isTimedOut(access.timedOutUntil, new Date()))
-        requireBits(access.base, Permission.CREATE_INSTANT_INVITE, "create invites");
-      const row = await this.deps.repo.insertInvite(trx, {
-        code: randomBytes(8).toString("base64url"),
-        server_id: serverId,
-        creator_id: caller.userId,
-        expires_at:
-          input.maxAgeSeconds === 0 ? null : new Date(this.now().getTime() + input.maxAgeSeconds * 1000),
-        max_uses: input.maxUses,
-      });
-      await recordAudit(trx, {
-        serverId,
-        actorId: caller.userId,
-        action: "INVITE_CREATE",
-        targetType: "invite",
-        targetId: row.code,
-        changes: { maxAgeSeconds: input.maxAgeSeconds, maxUses: input.maxUses },
-      });
-      return inviteView(row);
+    return this.inServer(caller, serverId, async (trx, access) =>
+      inviteView(await this.insertInvite(trx, access, input)),
+    );
+  }
+
+  /**
+   * Creates an invite in the caller's transaction (createInvite, and in-app invites): any member of a
+   * public server, CREATE_INSTANT_INVITE on a private one (SRV-4), within the hourly budget (SRV-8).
+   */
+  async insertInvite(
+    trx: Transaction<ServersTables>,
+    access: ServerAccess,
+    input: { maxAgeSeconds: number; maxUses: number; recipientId?: string },
+  ): Promise<InviteRow> {
+    const serverId = access.server.id;
+    // SRV-10: a timed-out member keeps only view/read, so not the public server's open invites either.
+    if (!access.server.public || isTimedOut(access.timedOutUntil, new Date()))
+      requireBits(access.base, Permission.CREATE_INSTANT_INVITE, "create invites");
+    await this.deps.inviteRate?.admit(serverId, access.userId);
+    const row = await this.deps.repo.insertInvite(trx, {
+      code: randomBytes(8).toString("base64url"),
+      server_id: serverId,
+      creator_id: access.userId,
+      expires_at:
+        input.maxAgeSeconds === 0 ? null : new Date(this.now().getTime() + input.maxAgeSeconds * 1000),
+      max_uses: input.maxUses,
     });
+    await recordAudit(trx, {
+      serverId,
+      actorId: access.userId,
+      action: "INVITE_CREATE",
+      targetType: "invite",
+      targetId: row.code,
+      changes: {
+        maxAgeSeconds: input.maxAgeSeconds,
+        maxUses: input.maxUses,
+        ...(input.recipientId !== undefined && { recipientId: input.recipientId }),
+      },
+    });
+    return row;
   }
 
   /** Revokes an invite of the server (its creator, or MANAGE_GUILD). */
@@ -359,6 +381,13 @@ export class ServersService {
     return db.transaction().execute(async (trx) => {
       const found = await repo.findInvite(trx, code);
       if (!found) throw invalid();
+      // An in-app invite opens the server to its recipient only.
+      const addressed = await trx
+        .selectFrom("in_app_invites")
+        .select("recipient_id")
+        .where("code", "=", code)
+        .executeTakeFirst();
+      if (addressed && String(addressed.recipient_id) !== caller.userId) throw invalid();
       const serverId = String(found.server_id);
       await repo.lockServer(trx, serverId);
       if (!(await repo.isMember(trx, serverId, caller.userId))) {
@@ -390,6 +419,12 @@ export class ServersService {
     await requireNotBanned(trx, serverId, userId);
     await this.requireRoomForAnotherServer(trx, userId);
     await this.deps.repo.insertMember(trx, serverId, userId);
+    // An in-app invite to a server is no longer pending once its recipient is in.
+    await trx
+      .deleteFrom("in_app_invites")
+      .where("server_id", "=", serverId)
+      .where("recipient_id", "=", userId)
+      .execute();
     await emit(trx, [
       {
         type: "member.joined",

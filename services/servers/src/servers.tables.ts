@@ -14,6 +14,9 @@ export interface ServersTable {
   public: boolean;
   owner_id: string;
   created_at: Timestamp;
+  /** SRV-1: blob keys of the picture and banner, null when none (0008_server_pictures). */
+  picture_key: ColumnType<string | null, string | null | undefined, string | null>;
+  banner_key: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** `servers.members`: who belongs to which server. */
@@ -53,6 +56,8 @@ export interface ChannelsTable {
   position: ColumnType<number, number | undefined, number>;
   topic: ColumnType<string, string | undefined, string>;
   created_at: Timestamp;
+  /** Its overwrites are a copy of its folder's, kept equal (0006_channel_sync). */
+  permissions_synced: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 /** `servers.overwrites`: a channel's allow/deny bits for one role or one member. */
@@ -87,6 +92,8 @@ export interface ServersTables {
   invites: InvitesTable;
   bans: BansTable;
   audit_log: AuditLogTable;
+  user_directory: UserDirectoryTable;
+  in_app_invites: InAppInvitesTable;
 }
 
 /** `servers.bans`: users banned from a server (SRV-6). */
@@ -108,5 +115,22 @@ export interface AuditLogTable {
   target_id: ColumnType<string, string | undefined, string>;
   reason: ColumnType<string, string | undefined, string>;
   changes: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: Timestamp;
+}
+
+/** `servers.user_directory`: users' names, from the users service's events (SRV-7 member list). */
+export interface UserDirectoryTable {
+  user_id: string;
+  username: string;
+  display_name: ColumnType<string, string | undefined, string>;
+  updated_at: Timestamp;
+}
+
+/** `servers.in_app_invites`: invite codes sent to one user, pending until they join or decline (SRV-3). */
+export interface InAppInvitesTable {
+  server_id: string;
+  recipient_id: string;
+  code: string;
+  inviter_id: string;
   created_at: Timestamp;
 }

@@ -133,7 +133,14 @@ export class VisibilityService {
       if (!everyone) continue;
       snapshots.set(id, {
         // Why 0: the member count is not needed for permissions and would cost a query.
-        server: { ...server, id, owner_id: String(server.owner_id), member_count: 0 },
+        server: {
+          ...server,
+          id,
+          owner_id: String(server.owner_id),
+          member_count: 0,
+          picture_key: null,
+          banner_key: null,
+        },
         roles: serverRoles,
         everyone,
         members: new Map(),

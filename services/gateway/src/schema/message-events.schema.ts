@@ -145,3 +145,30 @@ const bodyTypeDefs = /* GraphQL */ `
 
 /** MessageCreated and MessageUpdated: need the messages slice's `Message` type (register with it). */
 export const messageBodyEventsSchema: SchemaModule = { typeDefs: bodyTypeDefs, resolvers: {} };
+
+const threadTypeDefs = /* GraphQL */ `
+  "A thread was started in a channel; sent to the members who may view the channel."
+  type ThreadCreated {
+    "The server."
+    serverId: ID!
+    "The parent channel."
+    channelId: ID!
+    "The thread."
+    thread: Thread!
+  }
+
+  "A thread changed (a message was sent in it: its count and last activity); sent to the members who may view the channel."
+  type ThreadUpdated {
+    "The server."
+    serverId: ID!
+    "The parent channel."
+    channelId: ID!
+    "The thread as it is now."
+    thread: Thread!
+  }
+
+  extend union StreamEvent = ThreadCreated | ThreadUpdated
+`;
+
+/** ThreadCreated and ThreadUpdated: need the threads slice's `Thread` type (register with it). */
+export const threadEventsSchema: SchemaModule = { typeDefs: threadTypeDefs, resolvers: {} };

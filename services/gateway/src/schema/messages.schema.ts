@@ -27,20 +27,58 @@ const typeDefs = /* GraphQL */ `
     content: String
   }
 
-  "A link preview attached to a message (MSG-7); fields absent from the page are null."
+  "A picture or player of a link preview: an absolute http(s) URL and its size when known."
+  type MessageEmbedMedia {
+    "Absolute http(s) URL (an image, or a player to embed in an iframe)."
+    url: String!
+    "Width in pixels; null when unknown."
+    width: Int
+    "Height in pixels; null when unknown."
+    height: Int
+  }
+
+  "A link preview attached to a message (MSG-7), added asynchronously after the send; optional parts are null."
   type MessageEmbed {
-    "What kind of preview (e.g. link, video, rich)."
+    "The previewed URL, as found in the message."
+    url: String!
+    "What kind of card: link, video, rich (a provider widget) or image."
     type: String!
-    "The previewed URL."
-    url: String
-    "The page's title."
-    title: String
-    "The page's description."
-    description: String
-    "The site's name."
-    siteName: String
-    "A preview image."
-    imageUrl: String
+    "The site to show above the title (og:site_name, the oEmbed provider, else the host)."
+    siteName: String!
+    "The title; empty when the page has none."
+    title: String!
+    "The description; empty when none."
+    description: String!
+    "Thumbnail or main picture."
+    image: MessageEmbedMedia
+    "Player (YouTube, Spotify) or og:video."
+    video: MessageEmbedMedia
+    "Who served the data: the oEmbed provider's name, else the host without www."
+    providerName: String!
+    "The author (YouTube channel, tweet author) when the provider gives one."
+    authorName: String
+    "Accent colour #rrggbb; null when none."
+    color: String
+  }
+
+  "A file attached to a message (MSG-8). Download it with the viewer's bearer token (see docs/API.md)."
+  type MessageAttachment {
+    "Opaque id."
+    id: ID!
+    "The uploader's file name."
+    filename: String!
+    "Sniffed from the bytes: image/png, image/jpeg, image/gif, image/webp, else application/octet-stream."
+    contentType: String!
+    "Bytes."
+    size: Int!
+    "Pixels, for images; null otherwise."
+    width: Int
+    "Pixels, for images; null otherwise."
+    height: Int
+    "Path of the download (GET with the bearer token), relative to the gateway."
+    url: String!
+    "Path of a WebP thumbnail of at most 400 px on its longer side (images only); null otherwise."
+    thumbnailUrl: String
   }
 
   """
@@ -80,6 +118,8 @@ const typeDefs = /* GraphQL */ `
     mentions: MessageMentions!
     "Link previews."
     embeds: [MessageEmbed!]!
+    "Attached files, in upload order (MSG-8)."
+    attachments: [MessageAttachment!]!
   }
 
   "A page of history, newest first."
@@ -94,9 +134,11 @@ const typeDefs = /* GraphQL */ `
     """
     A channel's history, newest first (MSG-5; VIEW_CHANNEL + READ_MESSAGE_HISTORY). At most one of before,
     after, around (message ids; before/after exclude it, around includes it). limit 1–100, default 50.
+    threadId: a thread of the channel, whose history is returned instead (thread messages are never in the
+    channel's own history).
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT.
     """
-    messages(channelId: ID!, before: ID, after: ID, around: ID, limit: Int): MessagePage!
+    messages(channelId: ID!, before: ID, after: ID, around: ID, limit: Int, threadId: ID): MessagePage!
     "One message (VIEW_CHANNEL + READ_MESSAGE_HISTORY). Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN."
     message(id: ID!): Message!
     "A channel's pinned messages, most recently pinned first (MSG-4). Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN."
@@ -107,12 +149,19 @@ const typeDefs = /* GraphQL */ `
   input SendMessageInput {
     "A text channel."
     channelId: ID!
-    "Markdown, 1–4000 characters, not only whitespace."
+    "Markdown, up to 4000 characters, not only whitespace; may be empty when attachmentIds are given."
     content: String!
     "Client-chosen id (up to 64 characters): a retry with the same nonce returns the same message."
     nonce: String
     "A message of the same channel to reply to."
     replyToId: ID
+    """
+    Up to 10 of the viewer's pending uploads to this channel (POST /attachments; ATTACH_FILES), each once.
+    Anything else is BAD_USER_INPUT (field attachmentIds).
+    """
+    attachmentIds: [ID!]
+    "A thread of the channel to send into (SEND_MESSAGES_IN_THREADS instead of SEND_MESSAGES)."
+    threadId: ID
   }
 
   "Input of editMessage."
@@ -182,6 +231,13 @@ const call = <T>(context: Ctx, run: (client: Rpc, options: ReturnType<typeof asV
 
 const orNull = (value: string | null | undefined) => (value === "" || value === undefined ? null : value);
 const text = (value: unknown) => (typeof value === "string" ? value : null);
+const size = (value: unknown) => (typeof value === "number" && Number.isInteger(value) ? value : null);
+/** An embed's stored {url, width?, height?}, or null. */
+const media = (value: unknown) => {
+  const item = value as { url?: unknown; width?: unknown; height?: unknown } | null | undefined;
+  const url = text(item?.url);
+  return url ? { url, width: size(item?.width), height: size(item?.height) } : null;
+};
 
 /**
  * A Message root value: either the RPC message (empty strings for absent values, embeds as JSON) or the
@@ -198,12 +254,24 @@ interface ProtoMessage {
   embedsJson?: string;
   embeds?: unknown;
   replyTo?: { id: string; deleted: boolean; authorId: string; content: string } | null | undefined;
+  attachments?: ProtoAttachment[];
 }
 
 function embedList(m: ProtoMessage): unknown[] {
   if (Array.isArray(m.embeds)) return m.embeds;
   const parsed: unknown = JSON.parse(m.embedsJson || "[]");
   return Array.isArray(parsed) ? parsed : [];
+}
+
+interface ProtoAttachment {
+  id: string;
+  filename: string;
+  contentType: string;
+  size: bigint | number;
+  width: number | null;
+  height: number | null;
+  url: string;
+  thumbnailUrl: string | null;
 }
 
 /** Messages, history, pins, replies, mentions and typing (MSG-1 … MSG-6, MSG-10). */
@@ -224,14 +292,29 @@ export const messagesSchema: SchemaModule = {
             ? { id: m.replyTo.id, deleted: true, authorId: null, content: null }
             : m.replyTo
           : null,
+      attachments: (m: ProtoMessage) =>
+        (m.attachments ?? []).map((a) => ({
+          id: a.id,
+          filename: a.filename,
+          contentType: a.contentType,
+          size: Number(a.size),
+          width: a.width || null,
+          height: a.height || null,
+          url: a.url,
+          thumbnailUrl: orNull(a.thumbnailUrl),
+        })),
       embeds: (m: ProtoMessage) => {
         return (embedList(m) as Array<Record<string, unknown>>).map((embed) => ({
+          url: text(embed.url) ?? "",
           type: text(embed.type) ?? "link",
-          url: text(embed.url),
-          title: text(embed.title),
-          description: text(embed.description),
-          siteName: text(embed.siteName),
-          imageUrl: text(embed.imageUrl),
+          siteName: text(embed.siteName) ?? "",
+          title: text(embed.title) ?? "",
+          description: text(embed.description) ?? "",
+          image: media(embed.image),
+          video: media(embed.video),
+          providerName: text(embed.providerName) ?? "",
+          authorName: text(embed.authorName),
+          color: text(embed.color),
         }));
       },
     },
@@ -244,6 +327,7 @@ export const messagesSchema: SchemaModule = {
           after?: string | null;
           around?: string | null;
           limit?: number | null;
+          threadId?: string | null;
         },
         context: Ctx,
       ) =>
@@ -255,6 +339,7 @@ export const messagesSchema: SchemaModule = {
               after: args.after ?? "",
               around: args.around ?? "",
               limit: args.limit ?? 0,
+              threadId: args.threadId ?? "",
             },
             o,
           ),
@@ -269,7 +354,14 @@ export const messagesSchema: SchemaModule = {
         _root: unknown,
         {
           input,
-        }: Input<{ channelId: string; content: string; nonce?: string | null; replyToId?: string | null }>,
+        }: Input<{
+          channelId: string;
+          content: string;
+          nonce?: string | null;
+          replyToId?: string | null;
+          attachmentIds?: string[] | null;
+          threadId?: string | null;
+        }>,
         context: Ctx,
       ) =>
         call(context, (c, o) =>
@@ -279,6 +371,8 @@ export const messagesSchema: SchemaModule = {
               content: input.content,
               nonce: input.nonce ?? "",
               replyToId: input.replyToId ?? "",
+              attachmentIds: input.attachmentIds ?? [],
+              threadId: input.threadId ?? "",
             },
             o,
           ),

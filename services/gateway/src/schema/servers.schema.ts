@@ -76,6 +76,8 @@ const typeDefs = /* GraphQL */ `
     topic: String!
     "Permission overwrites for roles and members (CHAN-3)."
     overwrites: [PermissionOverwrite!]!
+    "True while its overwrites are its folder's and follow them (Discord's sync model); editing its own unsyncs it."
+    permissionsSynced: Boolean!
     "The viewer's effective permissions in this channel."
     myPermissions: Permissions!
   }
@@ -277,6 +279,8 @@ const typeDefs = /* GraphQL */ `
     position: Int
     "A folder to move it into; empty string moves it to the top level."
     parentId: ID
+    "True: take the (new) folder's overwrites and follow them (MANAGE_ROLES); otherwise a moved channel keeps its own and is no longer synced."
+    syncPermissions: Boolean
   }
 
   "Result of createChannel, updateChannel, setChannelOverwrite and deleteChannelOverwrite."
@@ -616,6 +620,7 @@ export const serversSchema: SchemaModule = {
           topic?: string | null;
           position?: number | null;
           parentId?: string | null;
+          syncPermissions?: boolean | null;
         }>,
         context: Ctx,
       ) =>
@@ -627,6 +632,7 @@ export const serversSchema: SchemaModule = {
               topic: given(input.topic),
               position: given(input.position),
               parentId: given(input.parentId),
+              syncPermissions: given(input.syncPermissions),
             },
             o,
           ),

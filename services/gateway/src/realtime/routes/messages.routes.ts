@@ -40,6 +40,11 @@ const withMessage = (p: Payload) => {
   return message ? { message } : undefined;
 };
 
+const withThread = (p: Payload) => {
+  const thread = obj(p.thread);
+  return thread ? { serverId: p.serverId, channelId: p.channelId, thread } : undefined;
+};
+
 const byType: Record<string, (p: Payload) => RoutedEvent[]> = {
   "message.created": (p) => inChannel(p, "MessageCreated", withMessage),
   "message.updated": (p) => inChannel(p, "MessageUpdated", withMessage),
@@ -52,6 +57,8 @@ const byType: Record<string, (p: Payload) => RoutedEvent[]> = {
     inChannel(p, "ReactionAdded", pick("serverId", "channelId", "messageId", "emoji", "userId")),
   "reaction.removed": (p) =>
     inChannel(p, "ReactionRemoved", pick("serverId", "channelId", "messageId", "emoji", "userId")),
+  "thread.created": (p) => inChannel(p, "ThreadCreated", withThread),
+  "thread.updated": (p) => inChannel(p, "ThreadUpdated", withThread),
   "typing.started": (p) =>
     inChannel(p, "TypingStarted", pick("serverId", "channelId", "userId", "expiresAt")),
   "read_state.updated": (p) => {

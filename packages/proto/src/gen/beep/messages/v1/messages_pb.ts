@@ -10,7 +10,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file beep/messages/v1/messages.proto.
  */
 export const file_beep_messages_v1_messages: GenFile = /*@__PURE__*/
-  fileDesc("Ch9iZWVwL21lc3NhZ2VzL3YxL21lc3NhZ2VzLnByb3RvEhBiZWVwLm1lc3NhZ2VzLnYxIlUKCE1lbnRpb25zEhAKCHVzZXJfaWRzGAEgAygJEhAKCHJvbGVfaWRzGAIgAygJEhMKC2NoYW5uZWxfaWRzGAMgAygJEhAKCGV2ZXJ5b25lGAQgASgIIlEKDlJlcGx5UmVmZXJlbmNlEgoKAmlkGAEgASgJEg8KB2RlbGV0ZWQYAiABKAgSEQoJYXV0aG9yX2lkGAMgASgJEg8KB2NvbnRlbnQYBCABKAki2wIKB01lc3NhZ2USCgoCaWQYASABKAkSEQoJc2VydmVyX2lkGAIgASgJEhIKCmNoYW5uZWxfaWQYAyABKAkSEQoJdGhyZWFkX2lkGAQgASgJEhEKCWF1dGhvcl9pZBgFIAEoCRIPCgdjb250ZW50GAYgASgJEg0KBW5vbmNlGAcgASgJEhIKCmNyZWF0ZWRfYXQYCCABKAkSEQoJZWRpdGVkX2F0GAkgASgJEhMKC3JlcGx5X3RvX2lkGAogASgJEhEKCXBpbm5lZF9hdBgLIAEoCRIRCglwaW5uZWRfYnkYDCABKAkSLAoIbWVudGlvbnMYDSABKAsyGi5iZWVwLm1lc3NhZ2VzLnYxLk1lbnRpb25zEhMKC2VtYmVkc19qc29uGA4gASgJEjIKCHJlcGx5X3RvGA8gASgLMiAuYmVlcC5tZXNzYWdlcy52MS5SZXBseVJlZmVyZW5jZSJdChJTZW5kTWVzc2FnZVJlcXVlc3QSEgoKY2hhbm5lbF9pZBgBIAEoCRIPCgdjb250ZW50GAIgASgJEg0KBW5vbmNlGAMgASgJEhMKC3JlcGx5X3RvX2lkGAQgASgJIjkKEkVkaXRNZXNzYWdlUmVxdWVzdBISCgptZXNzYWdlX2lkGAEgASgJEg8KB2NvbnRlbnQYAiABKAkiIAoKTWVzc2FnZVJlZhISCgptZXNzYWdlX2lkGAEgASgJIj0KD01lc3NhZ2VSZXNwb25zZRIqCgdtZXNzYWdlGAEgASgLMhkuYmVlcC5tZXNzYWdlcy52MS5NZXNzYWdlIj8KFURlbGV0ZU1lc3NhZ2VSZXNwb25zZRISCgptZXNzYWdlX2lkGAEgASgJEhIKCmNoYW5uZWxfaWQYAiABKAkiZwoTTGlzdE1lc3NhZ2VzUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgJEg4KBmJlZm9yZRgCIAEoCRINCgVhZnRlchgDIAEoCRIOCgZhcm91bmQYBCABKAkSDQoFbGltaXQYBSABKAUiVQoUTGlzdE1lc3NhZ2VzUmVzcG9uc2USKwoIbWVzc2FnZXMYASADKAsyGS5iZWVwLm1lc3NhZ2VzLnYxLk1lc3NhZ2USEAoIaGFzX21vcmUYAiABKAgiJQoPTGlzdFBpbnNSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAkiKAoSU3RhcnRUeXBpbmdSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAkiKQoTU3RhcnRUeXBpbmdSZXNwb25zZRISCgpleHBpcmVzX2F0GAEgASgJMpoGCg9NZXNzYWdlc1NlcnZpY2USVgoLU2VuZE1lc3NhZ2USJC5iZWVwLm1lc3NhZ2VzLnYxLlNlbmRNZXNzYWdlUmVxdWVzdBohLmJlZXAubWVzc2FnZXMudjEuTWVzc2FnZVJlc3BvbnNlElYKC0VkaXRNZXNzYWdlEiQuYmVlcC5tZXNzYWdlcy52MS5FZGl0TWVzc2FnZVJlcXVlc3QaIS5iZWVwLm1lc3NhZ2VzLnYxLk1lc3NhZ2VSZXNwb25zZRJWCg1EZWxldGVNZXNzYWdlEhwuYmVlcC5tZXNzYWdlcy52MS5NZXNzYWdlUmVmGicuYmVlcC5tZXNzYWdlcy52MS5EZWxldGVNZXNzYWdlUmVzcG9uc2USTQoKUGluTWVzc2FnZRIcLmJlZXAubWVzc2FnZXMudjEuTWVzc2FnZVJlZhohLmJlZXAubWVzc2FnZXMudjEuTWVzc2FnZVJlc3BvbnNlEk8KDFVucGluTWVzc2FnZRIcLmJlZXAubWVzc2FnZXMudjEuTWVzc2FnZVJlZhohLmJlZXAubWVzc2FnZXMudjEuTWVzc2FnZVJlc3BvbnNlEk0KCkdldE1lc3NhZ2USHC5iZWVwLm1lc3NhZ2VzLnYxLk1lc3NhZ2VSZWYaIS5iZWVwLm1lc3NhZ2VzLnYxLk1lc3NhZ2VSZXNwb25zZRJdCgxMaXN0TWVzc2FnZXMSJS5iZWVwLm1lc3NhZ2VzLnYxLkxpc3RNZXNzYWdlc1JlcXVlc3QaJi5iZWVwLm1lc3NhZ2VzLnYxLkxpc3RNZXNzYWdlc1Jlc3BvbnNlElUKCExpc3RQaW5zEiEuYmVlcC5tZXNzYWdlcy52MS5MaXN0UGluc1JlcXVlc3QaJi5iZWVwLm1lc3NhZ2VzLnYxLkxpc3RNZXNzYWdlc1Jlc3BvbnNlEloKC1N0YXJ0VHlwaW5nEiQuYmVlcC5tZXNzYWdlcy52MS5TdGFydFR5cGluZ1JlcXVlc3QaJS5iZWVwLm1lc3NhZ2VzLnYxLlN0YXJ0VHlwaW5nUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("Ch9iZWVwL21lc3NhZ2VzL3YxL21lc3NhZ2VzLnByb3RvEhBiZWVwLm1lc3NhZ2VzLnYxIlUKCE1lbnRpb25zEhAKCHVzZXJfaWRzGAEgAygJEhAKCHJvbGVfaWRzGAIgAygJEhMKC2NoYW5uZWxfaWRzGAMgAygJEhAKCGV2ZXJ5b25lGAQgASgIIlEKDlJlcGx5UmVmZXJlbmNlEgoKAmlkGAEgASgJEg8KB2RlbGV0ZWQYAiABKAgSEQoJYXV0aG9yX2lkGAMgASgJEg8KB2NvbnRlbnQYBCABKAkijgMKB01lc3NhZ2USCgoCaWQYASABKAkSEQoJc2VydmVyX2lkGAIgASgJEhIKCmNoYW5uZWxfaWQYAyABKAkSEQoJdGhyZWFkX2lkGAQgASgJEhEKCWF1dGhvcl9pZBgFIAEoCRIPCgdjb250ZW50GAYgASgJEg0KBW5vbmNlGAcgASgJEhIKCmNyZWF0ZWRfYXQYCCABKAkSEQoJZWRpdGVkX2F0GAkgASgJEhMKC3JlcGx5X3RvX2lkGAogASgJEhEKCXBpbm5lZF9hdBgLIAEoCRIRCglwaW5uZWRfYnkYDCABKAkSLAoIbWVudGlvbnMYDSABKAsyGi5iZWVwLm1lc3NhZ2VzLnYxLk1lbnRpb25zEhMKC2VtYmVkc19qc29uGA4gASgJEjIKCHJlcGx5X3RvGA8gASgLMiAuYmVlcC5tZXNzYWdlcy52MS5SZXBseVJlZmVyZW5jZRIxCgthdHRhY2htZW50cxgQIAMoCzIcLmJlZXAubWVzc2FnZXMudjEuQXR0YWNobWVudCKRAQoKQXR0YWNobWVudBIKCgJpZBgBIAEoCRIQCghmaWxlbmFtZRgCIAEoCRIUCgxjb250ZW50X3R5cGUYAyABKAkSDAoEc2l6ZRgEIAEoAxINCgV3aWR0aBgFIAEoBRIOCgZoZWlnaHQYBiABKAUSCwoDdXJsGAcgASgJEhUKDXRodW1ibmFpbF91cmwYCCABKAkiiAEKElNlbmRNZXNzYWdlUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgJEg8KB2NvbnRlbnQYAiABKAkSDQoFbm9uY2UYAyABKAkSEwoLcmVwbHlfdG9faWQYBCABKAkSFgoOYXR0YWNobWVudF9pZHMYBSADKAkSEQoJdGhyZWFkX2lkGBQgASgJIjkKEkVkaXRNZXNzYWdlUmVxdWVzdBISCgptZXNzYWdlX2lkGAEgASgJEg8KB2NvbnRlbnQYAiABKAkiIAoKTWVzc2FnZVJlZhISCgptZXNzYWdlX2lkGAEgASgJIj0KD01lc3NhZ2VSZXNwb25zZRIqCgdtZXNzYWdlGAEgASgLMhkuYmVlcC5tZXNzYWdlcy52MS5NZXNzYWdlIj8KFURlbGV0ZU1lc3NhZ2VSZXNwb25zZRISCgptZXNzYWdlX2lkGAEgASgJEhIKCmNoYW5uZWxfaWQYAiABKAkiegoTTGlzdE1lc3NhZ2VzUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgJEg4KBmJlZm9yZRgCIAEoCRINCgVhZnRlchgDIAEoCRIOCgZhcm91bmQYBCABKAkSDQoFbGltaXQYBSABKAUSEQoJdGhyZWFkX2lkGBQgASgJIlUKFExpc3RNZXNzYWdlc1Jlc3BvbnNlEisKCG1lc3NhZ2VzGAEgAygLMhkuYmVlcC5tZXNzYWdlcy52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIIiUKD0xpc3RQaW5zUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgJIigKElN0YXJ0VHlwaW5nUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgJIikKE1N0YXJ0VHlwaW5nUmVzcG9uc2USEgoKZXhwaXJlc19hdBgBIAEoCTKaBgoPTWVzc2FnZXNTZXJ2aWNlElYKC1NlbmRNZXNzYWdlEiQuYmVlcC5tZXNzYWdlcy52MS5TZW5kTWVzc2FnZVJlcXVlc3QaIS5iZWVwLm1lc3NhZ2VzLnYxLk1lc3NhZ2VSZXNwb25zZRJWCgtFZGl0TWVzc2FnZRIkLmJlZXAubWVzc2FnZXMudjEuRWRpdE1lc3NhZ2VSZXF1ZXN0GiEuYmVlcC5tZXNzYWdlcy52MS5NZXNzYWdlUmVzcG9uc2USVgoNRGVsZXRlTWVzc2FnZRIcLmJlZXAubWVzc2FnZXMudjEuTWVzc2FnZVJlZhonLmJlZXAubWVzc2FnZXMudjEuRGVsZXRlTWVzc2FnZVJlc3BvbnNlEk0KClBpbk1lc3NhZ2USHC5iZWVwLm1lc3NhZ2VzLnYxLk1lc3NhZ2VSZWYaIS5iZWVwLm1lc3NhZ2VzLnYxLk1lc3NhZ2VSZXNwb25zZRJPCgxVbnBpbk1lc3NhZ2USHC5iZWVwLm1lc3NhZ2VzLnYxLk1lc3NhZ2VSZWYaIS5iZWVwLm1lc3NhZ2VzLnYxLk1lc3NhZ2VSZXNwb25zZRJNCgpHZXRNZXNzYWdlEhwuYmVlcC5tZXNzYWdlcy52MS5NZXNzYWdlUmVmGiEuYmVlcC5tZXNzYWdlcy52MS5NZXNzYWdlUmVzcG9uc2USXQoMTGlzdE1lc3NhZ2VzEiUuYmVlcC5tZXNzYWdlcy52MS5MaXN0TWVzc2FnZXNSZXF1ZXN0GiYuYmVlcC5tZXNzYWdlcy52MS5MaXN0TWVzc2FnZXNSZXNwb25zZRJVCghMaXN0UGlucxIhLmJlZXAubWVzc2FnZXMudjEuTGlzdFBpbnNSZXF1ZXN0GiYuYmVlcC5tZXNzYWdlcy52MS5MaXN0TWVzc2FnZXNSZXNwb25zZRJaCgtTdGFydFR5cGluZxIkLmJlZXAubWVzc2FnZXMudjEuU3RhcnRUeXBpbmdSZXF1ZXN0GiUuYmVlcC5tZXNzYWdlcy52MS5TdGFydFR5cGluZ1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * Entities a message mentions, resolved when it is sent or edited.
@@ -180,6 +180,13 @@ export type Message = Message$1<"beep.messages.v1.Message"> & {
    * @generated from field: beep.messages.v1.ReplyReference reply_to = 15;
    */
   replyTo?: ReplyReference;
+
+  /**
+   * Files attached when it was sent, in upload order (MSG-8).
+   *
+   * @generated from field: repeated beep.messages.v1.Attachment attachments = 16;
+   */
+  attachments: Attachment[];
 };
 
 /**
@@ -188,6 +195,70 @@ export type Message = Message$1<"beep.messages.v1.Message"> & {
  */
 export const MessageSchema: GenMessage<Message> = /*@__PURE__*/
   messageDesc(file_beep_messages_v1_messages, 2);
+
+/**
+ * A file attached to a message (MSG-8).
+ *
+ * @generated from message beep.messages.v1.Attachment
+ */
+export type Attachment = Message$1<"beep.messages.v1.Attachment"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The uploader's file name (no path).
+   *
+   * @generated from field: string filename = 2;
+   */
+  filename: string;
+
+  /**
+   * Sniffed from the bytes: image/png|jpeg|gif|webp, else application/octet-stream.
+   *
+   * @generated from field: string content_type = 3;
+   */
+  contentType: string;
+
+  /**
+   * @generated from field: int64 size = 4;
+   */
+  size: bigint;
+
+  /**
+   * Pixels, for images; 0 otherwise.
+   *
+   * @generated from field: int32 width = 5;
+   */
+  width: number;
+
+  /**
+   * @generated from field: int32 height = 6;
+   */
+  height: number;
+
+  /**
+   * Path of the download edge (relative to the gateway).
+   *
+   * @generated from field: string url = 7;
+   */
+  url: string;
+
+  /**
+   * Path of the thumbnail (images only); empty otherwise.
+   *
+   * @generated from field: string thumbnail_url = 8;
+   */
+  thumbnailUrl: string;
+};
+
+/**
+ * Describes the message beep.messages.v1.Attachment.
+ * Use `create(AttachmentSchema)` to create a new message.
+ */
+export const AttachmentSchema: GenMessage<Attachment> = /*@__PURE__*/
+  messageDesc(file_beep_messages_v1_messages, 3);
 
 /**
  * Request of SendMessage.
@@ -201,7 +272,7 @@ export type SendMessageRequest = Message$1<"beep.messages.v1.SendMessageRequest"
   channelId: string;
 
   /**
-   * Markdown, 1–4000 characters, not only whitespace.
+   * Markdown, up to 4000 characters, not only whitespace; may be empty when attachments are given.
    *
    * @generated from field: string content = 2;
    */
@@ -220,6 +291,20 @@ export type SendMessageRequest = Message$1<"beep.messages.v1.SendMessageRequest"
    * @generated from field: string reply_to_id = 4;
    */
   replyToId: string;
+
+  /**
+   * Up to 10 of the caller's pending uploads to this channel (ATTACH_FILES), each once.
+   *
+   * @generated from field: repeated string attachment_ids = 5;
+   */
+  attachmentIds: string[];
+
+  /**
+   * A thread of the channel to send into (MSG-13; SEND_MESSAGES_IN_THREADS instead of SEND_MESSAGES); empty for the channel.
+   *
+   * @generated from field: string thread_id = 20;
+   */
+  threadId: string;
 };
 
 /**
@@ -227,7 +312,7 @@ export type SendMessageRequest = Message$1<"beep.messages.v1.SendMessageRequest"
  * Use `create(SendMessageRequestSchema)` to create a new message.
  */
 export const SendMessageRequestSchema: GenMessage<SendMessageRequest> = /*@__PURE__*/
-  messageDesc(file_beep_messages_v1_messages, 3);
+  messageDesc(file_beep_messages_v1_messages, 4);
 
 /**
  * Request of EditMessage.
@@ -251,7 +336,7 @@ export type EditMessageRequest = Message$1<"beep.messages.v1.EditMessageRequest"
  * Use `create(EditMessageRequestSchema)` to create a new message.
  */
 export const EditMessageRequestSchema: GenMessage<EditMessageRequest> = /*@__PURE__*/
-  messageDesc(file_beep_messages_v1_messages, 4);
+  messageDesc(file_beep_messages_v1_messages, 5);
 
 /**
  * Names one message.
@@ -270,7 +355,7 @@ export type MessageRef = Message$1<"beep.messages.v1.MessageRef"> & {
  * Use `create(MessageRefSchema)` to create a new message.
  */
 export const MessageRefSchema: GenMessage<MessageRef> = /*@__PURE__*/
-  messageDesc(file_beep_messages_v1_messages, 5);
+  messageDesc(file_beep_messages_v1_messages, 6);
 
 /**
  * One message.
@@ -289,7 +374,7 @@ export type MessageResponse = Message$1<"beep.messages.v1.MessageResponse"> & {
  * Use `create(MessageResponseSchema)` to create a new message.
  */
 export const MessageResponseSchema: GenMessage<MessageResponse> = /*@__PURE__*/
-  messageDesc(file_beep_messages_v1_messages, 6);
+  messageDesc(file_beep_messages_v1_messages, 7);
 
 /**
  * Response of DeleteMessage.
@@ -313,7 +398,7 @@ export type DeleteMessageResponse = Message$1<"beep.messages.v1.DeleteMessageRes
  * Use `create(DeleteMessageResponseSchema)` to create a new message.
  */
 export const DeleteMessageResponseSchema: GenMessage<DeleteMessageResponse> = /*@__PURE__*/
-  messageDesc(file_beep_messages_v1_messages, 7);
+  messageDesc(file_beep_messages_v1_messages, 8);
 
 /**
  * Request of ListMessages: at most one of before, after, around.
@@ -347,6 +432,13 @@ export type ListMessagesRequest = Message$1<"beep.messages.v1.ListMessagesReques
    * @generated from field: int32 limit = 5;
    */
   limit: number;
+
+  /**
+   * A thread of the channel: its history instead of the channel's (MSG-13); empty for the channel.
+   *
+   * @generated from field: string thread_id = 20;
+   */
+  threadId: string;
 };
 
 /**
@@ -354,7 +446,7 @@ export type ListMessagesRequest = Message$1<"beep.messages.v1.ListMessagesReques
  * Use `create(ListMessagesRequestSchema)` to create a new message.
  */
 export const ListMessagesRequestSchema: GenMessage<ListMessagesRequest> = /*@__PURE__*/
-  messageDesc(file_beep_messages_v1_messages, 8);
+  messageDesc(file_beep_messages_v1_messages, 9);
 
 /**
  * A page of messages, newest first.
@@ -380,7 +472,7 @@ export type ListMessagesResponse = Message$1<"beep.messages.v1.ListMessagesRespo
  * Use `create(ListMessagesResponseSchema)` to create a new message.
  */
 export const ListMessagesResponseSchema: GenMessage<ListMessagesResponse> = /*@__PURE__*/
-  messageDesc(file_beep_messages_v1_messages, 9);
+  messageDesc(file_beep_messages_v1_messages, 10);
 
 /**
  * Request of ListPins.
@@ -399,7 +491,7 @@ export type ListPinsRequest = Message$1<"beep.messages.v1.ListPinsRequest"> & {
  * Use `create(ListPinsRequestSchema)` to create a new message.
  */
 export const ListPinsRequestSchema: GenMessage<ListPinsRequest> = /*@__PURE__*/
-  messageDesc(file_beep_messages_v1_messages, 10);
+  messageDesc(file_beep_messages_v1_messages, 11);
 
 /**
  * Request of StartTyping.
@@ -418,7 +510,7 @@ export type StartTypingRequest = Message$1<"beep.messages.v1.StartTypingRequest"
  * Use `create(StartTypingRequestSchema)` to create a new message.
  */
 export const StartTypingRequestSchema: GenMessage<StartTypingRequest> = /*@__PURE__*/
-  messageDesc(file_beep_messages_v1_messages, 11);
+  messageDesc(file_beep_messages_v1_messages, 12);
 
 /**
  * Response of StartTyping.
@@ -439,7 +531,7 @@ export type StartTypingResponse = Message$1<"beep.messages.v1.StartTypingRespons
  * Use `create(StartTypingResponseSchema)` to create a new message.
  */
 export const StartTypingResponseSchema: GenMessage<StartTypingResponse> = /*@__PURE__*/
-  messageDesc(file_beep_messages_v1_messages, 12);
+  messageDesc(file_beep_messages_v1_messages, 13);
 
 /**
  * Messages of text channels (MSG-1 … MSG-6, MSG-10). Every call acts for the

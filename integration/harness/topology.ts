@@ -68,8 +68,15 @@ const SIGN_IN_LIMIT_ENV = {
  * Real-time stream limits small enough for scenarios to exceed cheaply: a replay ring of 200 routed
  * events per gateway node and 1 MiB of unsent data per socket (stream.scenarios.ts).
  */
+/**
+ * `gateway.replayWindowEvents` of every test deployment: small, so "beyond the window" is cheap to
+ * reach, yet large enough for the resume scenarios' traffic (each send is a message.created and, for its
+ * author, a read_state.updated).
+ */
+export const TEST_REPLAY_WINDOW_EVENTS = 500;
+
 const STREAM_LIMIT_ENV = {
-  BEEP_GATEWAY_REPLAY_WINDOW_EVENTS: "200",
+  BEEP_GATEWAY_REPLAY_WINDOW_EVENTS: String(TEST_REPLAY_WINDOW_EVENTS),
   BEEP_GATEWAY_MAX_SOCKET_BUFFER_BYTES: String(1024 * 1024),
 };
 

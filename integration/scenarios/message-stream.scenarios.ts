@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { collect, dataOf, graphql, wsClient } from "../harness/graphql-client.ts";
 import type { Topology } from "../harness/topology.ts";
+import { TEST_REPLAY_WINDOW_EVENTS } from "../harness/topology.ts";
 import { signedInUser } from "./identity.scenarios.ts";
 
 const VIEW_CHANNEL = 1n << 10n;
@@ -64,7 +65,7 @@ interface Envelope {
 }
 
 /** Test-deployment replay window (harness/topology.ts STREAM_LIMIT_ENV). */
-const REPLAY_WINDOW_EVENTS = 200;
+const REPLAY_WINDOW_EVENTS = TEST_REPLAY_WINDOW_EVENTS;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

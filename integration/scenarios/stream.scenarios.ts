@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { collect, dataOf, graphql, wsClient } from "../harness/graphql-client.ts";
 import type { Topology } from "../harness/topology.ts";
+import { TEST_REPLAY_WINDOW_EVENTS } from "../harness/topology.ts";
 import { signedInUser } from "./identity.scenarios.ts";
 
 const UPDATE_PROFILE = `mutation ($input: UpdateProfileInput!) { updateProfile(input: $input) { user { id } } }`;
@@ -22,7 +23,7 @@ interface Envelope {
 }
 
 /** Test-deployment limits set in harness/topology.ts (STREAM_LIMIT_ENV). */
-const REPLAY_WINDOW_EVENTS = 200;
+const REPLAY_WINDOW_EVENTS = TEST_REPLAY_WINDOW_EVENTS;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const within = <T>(promise: Promise<T>, ms: number) =>

@@ -95,12 +95,9 @@ export class BenchDeployment {
 
   /** Creates a public server owned by `owner` and returns its id and first channel. */
   async server(owner: BenchUser, name: string): Promise<{ serverId: string; channelId: string }> {
-    const { createServer } = await gql<{ createServer: { server: { id: string; channels: Array<{ id: string }> } } }>(
-      this.url,
-      CREATE_SERVER,
-      { input: { name, public: true } },
-      owner.token,
-    );
+    const { createServer } = await gql<{
+      createServer: { server: { id: string; channels: Array<{ id: string }> } };
+    }>(this.url, CREATE_SERVER, { input: { name, public: true } }, owner.token);
     return { serverId: createServer.server.id, channelId: createServer.server.channels[0]!.id };
   }
 
@@ -166,7 +163,10 @@ export class BenchDeployment {
 }
 
 function decodeClaims(token: string): { kid: string; typ: string; iss: string; aud: string } {
-  const [header, payload] = token.split(".").slice(0, 2).map((part) => JSON.parse(Buffer.from(part, "base64url").toString()));
+  const [header, payload] = token
+    .split(".")
+    .slice(0, 2)
+    .map((part) => JSON.parse(Buffer.from(part, "base64url").toString()));
   return { kid: header.kid, typ: header.typ, iss: payload.iss, aud: payload.aud };
 }
 
@@ -177,4 +177,3 @@ export async function rssOf(pid: number): Promise<number> {
   const kib = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
   return Number(kib ?? 0) * 1024;
 }
-

@@ -25,7 +25,12 @@ export async function community(
   const bulk = await beep.bulkUsers(owner, members);
   await beep.bulkJoin(serverId, bulk);
   // A write through the API after the bulk insert: its server.updated event drops every cached snapshot.
-  await gql(beep.url, UPDATE_SERVER, { input: { serverId, description: `${members + 1} members` } }, owner.token);
+  await gql(
+    beep.url,
+    UPDATE_SERVER,
+    { input: { serverId, description: `${members + 1} members` } },
+    owner.token,
+  );
   const connected = await clients.connect(
     beep.url,
     [owner, ...bulk].map((user) => user.token),

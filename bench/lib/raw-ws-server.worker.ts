@@ -7,7 +7,7 @@ let template = "";
 
 server.on("listening", () => {
   const address = server.address();
-  process.send?.({ type: "listening", port: typeof address === "object" ? address.port : 0 });
+  process.send?.({ type: "listening", port: typeof address === "object" && address ? address.port : 0 });
 });
 
 process.on("message", (command: { type: string; template?: string; index?: number; sentAt?: number }) => {

@@ -26,7 +26,10 @@ class Worker {
   private waiting = new Map<string, (message: Record<string, unknown>) => void>();
 
   constructor() {
-    this.child = fork(WORKER, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.child = fork(WORKER, [], {
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
     this.child.on("message", (message: Record<string, unknown>) => {
       if (message.type === "progress") {
         this.slowest = message.slowest as number;
@@ -94,7 +97,9 @@ export class StreamClients {
     frameSample: string;
     slowest: number;
   }> {
-    const reports = await Promise.all(this.workers.map((worker) => worker.ask<Report>({ type: "report" }, "report")));
+    const reports = await Promise.all(
+      this.workers.map((worker) => worker.ask<Report>({ type: "report" }, "report")),
+    );
     return {
       received: reports.reduce((sum, r) => sum + r.received, 0),
       open: reports.reduce((sum, r) => sum + r.open, 0),

@@ -38,7 +38,13 @@ function onFrame(slot: number, data: WebSocket.RawData): string | undefined {
   return undefined;
 }
 
-function open(url: string, slot: number, token: string, protocol: string | undefined, query: string | undefined) {
+function open(
+  url: string,
+  slot: number,
+  token: string,
+  protocol: string | undefined,
+  query: string | undefined,
+) {
   return new Promise<boolean>((resolve) => {
     const ws = protocol ? new WebSocket(url, protocol) : new WebSocket(url);
     let settled = false;

@@ -69,7 +69,7 @@ export class StreamClients {
     const share = Math.ceil(tokens.length / this.workers.length);
     const results = await Promise.all(
       this.workers.map((worker, i) =>
-        worker.ask<{ ok: number }>(
+        worker.ask<{ ok: number; failures: Record<string, number> }>(
           {
             type: "connect",
             url: graphqlWs ? `${url.replace(/^http/, "ws")}/graphql` : url,
@@ -81,6 +81,11 @@ export class StreamClients {
         ),
       ),
     );
+    const failures = results.flatMap((result) => Object.entries(result.failures));
+    if (failures.length > 0)
+      process.stderr.write(
+        `  (sockets that did not open: ${failures.map(([why, n]) => `${n} × ${why}`).join(", ")})\n`,
+      );
     return results.reduce((sum, result) => sum + result.ok, 0);
   }
 

@@ -12,12 +12,15 @@ type Command =
 
 const MARKER = '"content":"bench ';
 const sockets: WebSocket[] = [];
-/** Highest bench message index seen per socket (for the parent's flow control). */
+/** Highest bench message index seen per socket (for the parent's flow control); -1: not open. */
 let lastIndex: Int32Array = new Int32Array(0);
 let received = 0;
 let receivedBytes = 0;
 let firstFrameSample = "";
 let latencies: number[] = [];
+/** Why sockets failed to open or closed, by close code or error message (reported with "connected"). */
+const failures = new Map<string, number>();
+const fail = (why: string) => failures.set(why, (failures.get(why) ?? 0) + 1);
 const now = () => performance.timeOrigin + performance.now();
 const send = (message: unknown) => process.send?.(message);
 
@@ -53,11 +56,23 @@ function open(
       settled = true;
       resolve(ok);
     };
-    const timer = setTimeout(() => settle(false), 30_000);
-    ws.on("error", () => settle(false));
-    ws.on("close", () => settle(false));
+    const timer = setTimeout(() => {
+      if (!settled) fail("timeout");
+      settle(false);
+    }, 60_000);
+    ws.on("error", (error) => {
+      if (!settled) fail(error.message.slice(0, 60));
+      settle(false);
+    });
+    ws.on("close", (code) => {
+      if (!settled) fail(`close ${code}`);
+      // A closed socket (refused, or cut off as a slow consumer) no longer holds the flow control back.
+      lastIndex[slot] = -1;
+      settle(false);
+    });
     ws.on("open", () => {
       sockets.push(ws);
+      lastIndex[slot] = 0;
       if (!protocol) {
         clearTimeout(timer);
         settle(true);
@@ -84,7 +99,7 @@ function open(
 
 process.on("message", async (command: Command) => {
   if (command.type === "connect") {
-    lastIndex = new Int32Array(command.tokens.length);
+    lastIndex = new Int32Array(command.tokens.length).fill(-1);
     let next = 0;
     let ok = 0;
     await Promise.all(
@@ -95,7 +110,13 @@ process.on("message", async (command: Command) => {
         }
       }),
     );
-    send({ type: "connected", ok, failed: command.tokens.length - ok });
+    send({
+      type: "connected",
+      ok,
+      failed: command.tokens.length - ok,
+      failures: Object.fromEntries(failures),
+    });
+    failures.clear();
   } else if (command.type === "reset") {
     received = 0;
     receivedBytes = 0;
@@ -103,13 +124,12 @@ process.on("message", async (command: Command) => {
     send({ type: "reset" });
   } else if (command.type === "report") {
     const open = sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length;
-    let slowest = Number.MAX_SAFE_INTEGER;
-    for (const index of lastIndex) slowest = Math.min(slowest, index);
+    const slowest = slowestIndex();
     send({
       type: "report",
       received,
       receivedBytes,
-      slowest: lastIndex.length ? slowest : 0,
+      slowest,
       open,
       latencies,
       frameSample: firstFrameSample,
@@ -127,9 +147,14 @@ process.on("message", async (command: Command) => {
 // Progress for flow control: the slowest socket's last index, often, without the latency samples.
 setInterval(() => {
   if (lastIndex.length === 0) return;
-  let slowest = Number.MAX_SAFE_INTEGER;
-  for (const index of lastIndex) slowest = Math.min(slowest, index);
-  send({ type: "progress", slowest, received });
+  send({ type: "progress", slowest: slowestIndex(), received });
 }, 20).unref();
+
+/** The lowest last index over the open sockets (MAX_SAFE_INTEGER when none is open: holds nothing back). */
+function slowestIndex(): number {
+  let slowest = Number.MAX_SAFE_INTEGER;
+  for (const index of lastIndex) if (index >= 0 && index < slowest) slowest = index;
+  return slowest;
+}
 
 process.on("disconnect", () => process.exit(0));

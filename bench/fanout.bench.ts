@@ -9,6 +9,8 @@ import { benchContent, type StreamClients } from "./lib/stream-clients.ts";
 /** Deliveries per second of one way of broadcasting, measured at the clients. */
 export interface BroadcastFigures {
   connections: number;
+  /** True when an open connection stopped receiving for 15 s and the run was cut short. */
+  stalled: boolean;
   messages: number;
   deliveriesPerSecond: number;
   deliverP50Ms: number;
@@ -34,26 +36,31 @@ async function broadcastLoop(
   window: number,
   firstIndex: number,
   publish: (index: number) => Promise<void>,
-): Promise<{ messages: number; deliveriesPerSecond: number; latencies: number[] }> {
+): Promise<{ messages: number; deliveriesPerSecond: number; latencies: number[]; stalled: boolean }> {
   await clients.reset();
   const began = performance.now();
   const stopAt = began + seconds * 1000;
   let sent = firstIndex;
   let lastProgress = performance.now();
   let lastSlowest = clients.slowest();
+  let stalled = false;
   while (performance.now() < stopAt) {
     const slowest = clients.slowest();
     if (slowest !== lastSlowest) {
       lastSlowest = slowest;
       lastProgress = performance.now();
     }
-    if (performance.now() - lastProgress > 5_000) break; // a connection stopped receiving: stop, report
+    if (performance.now() - lastProgress > 15_000) {
+      stalled = true; // an open connection stopped receiving: stop and say so
+      break;
+    }
     if (sent - Math.max(slowest, firstIndex) < window) await publish(++sent);
     else await sleep(1);
   }
-  const elapsed = (performance.now() - began) / 1000;
+  // A stall is not counted as time spent delivering: the rate runs to the last progress.
+  const elapsed = ((stalled ? lastProgress : performance.now()) - began) / 1000;
   const { received, latencies } = await clients.report();
-  return { messages: sent - firstIndex, deliveriesPerSecond: received / elapsed, latencies };
+  return { messages: sent - firstIndex, deliveriesPerSecond: received / elapsed, latencies, stalled };
 }
 
 /**
@@ -84,6 +91,7 @@ export async function benchFanout(
     });
     beepFigures = {
       connections: room.connected,
+      stalled: run.stalled,
       messages: run.messages,
       deliveriesPerSecond: run.deliveriesPerSecond,
       deliverP50Ms: percentile(run.latencies, 0.5),
@@ -109,6 +117,7 @@ export async function benchFanout(
     const run = await broadcastLoop(clients, seconds, window, 20_000_000, publish);
     const rawFigures = {
       connections: connected,
+      stalled: run.stalled,
       messages: run.messages,
       deliveriesPerSecond: run.deliveriesPerSecond,
       deliverP50Ms: percentile(run.latencies, 0.5),

@@ -28,7 +28,8 @@ export interface FanoutFigures {
 /**
  * Keeps at most `window` messages ahead of the slowest connection (every socket of every client process
  * must have received message i before message i + window is sent): a closed loop over the whole fan-out,
- * so the rate is what the server sustains, not what its buffers absorb.
+ * so the rate is what the server sustains, not what its buffers absorb. Up to `window` publishes are in
+ * flight at once (the Beep side's sends are not serialised behind each other's acks).
  */
 async function broadcastLoop(
   clients: StreamClients,
@@ -44,6 +45,7 @@ async function broadcastLoop(
   let lastProgress = performance.now();
   let lastSlowest = clients.slowest();
   let stalled = false;
+  const inFlight = new Set<Promise<unknown>>();
   while (performance.now() < stopAt) {
     const slowest = clients.slowest();
     if (slowest !== lastSlowest) {
@@ -54,9 +56,17 @@ async function broadcastLoop(
       stalled = true; // an open connection stopped receiving: stop and say so
       break;
     }
-    if (sent - Math.max(slowest, firstIndex) < window) await publish(++sent);
-    else await sleep(1);
+    if (sent - Math.max(slowest, firstIndex) < window) {
+      // Not awaited: up to `window` sends in flight, so the rate is not one send's ack latency.
+      const publishing = publish(++sent)
+        .catch(() => undefined)
+        .finally(() => inFlight.delete(publishing));
+      inFlight.add(publishing);
+    } else {
+      await sleep(1);
+    }
   }
+  await Promise.all(inFlight);
   // A stall is not counted as time spent delivering: the rate runs to the last progress.
   const elapsed = ((stalled ? lastProgress : performance.now()) - began) / 1000;
   const { received, latencies } = await clients.report();

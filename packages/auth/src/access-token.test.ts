@@ -1,5 +1,5 @@
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createAccessTokenVerifier, parseBearer } from "./access-token.ts";
 
 async function signer(kid: string) {
@@ -111,6 +111,44 @@ describe("access token verifier", () => {
     await throttled.verify(await first.sign());
     for (let i = 0; i < 5; i++) await expect(throttled.verify(await second.sign())).rejects.toThrow();
     expect(fetches).toBe(1);
+  });
+
+  it("accepts a remembered token again, and refuses it once expired", async () => {
+    const first = await signer("k1");
+    let keys = [first.jwk];
+    const verifier = createAccessTokenVerifier({
+      issuer: "beep",
+      audience: "beep-api",
+      maxAgeMs: 60_000,
+      fetchJwks: async () => ({ keys }),
+    });
+    const token = await first.sign({ exp: "3s" });
+    await expect(verifier.verify(token)).resolves.toMatchObject({ userId: "42", sessionId: "session-1" });
+    // The key set changes but is not refetched yet: the remembered answer stands.
+    keys = [];
+    await expect(verifier.verify(token)).resolves.toMatchObject({ userId: "42" });
+    // Expired: refused although remembered.
+    vi.useFakeTimers({ now: Date.now() + 4_000, toFake: ["Date"] });
+    try {
+      await expect(verifier.verify(token)).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("forgets verified tokens when the key set is refetched (a retired key's tokens stop working)", async () => {
+    const first = await signer("k1");
+    let keys = [first.jwk];
+    const verifier = createAccessTokenVerifier({
+      issuer: "beep",
+      audience: "beep-api",
+      maxAgeMs: 0,
+      fetchJwks: async () => ({ keys }),
+    });
+    const token = await first.sign();
+    await expect(verifier.verify(token)).resolves.toMatchObject({ userId: "42" });
+    keys = [];
+    await expect(verifier.verify(token)).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
   });
 
   it("parses bearer headers", () => {

@@ -23,6 +23,8 @@ export interface AccessTokenVerifierOptions {
   refetchCooldownMs?: number;
   /** Refetches a JWKS older than this even for known keys, so retired keys drop out (default: never). */
   maxAgeMs?: number;
+  /** Verified tokens remembered (default 10,000); 0 verifies every signature again. */
+  maxCachedTokens?: number;
 }
 
 /** Verifies access tokens locally against a cached JWKS. */
@@ -39,12 +41,20 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   let knownKids = new Set<string>();
   let lastFetch = 0;
   let inflight: Promise<void> | undefined;
+  // Why: an Ed25519 check costs ~0.1 ms of main-thread CPU and the same token comes back on every request
+  // and again on each service hop (bench/README: ~9% of an all-in-one process under sends). A token
+  // string is accepted again without the signature check only while it is unexpired and the key set it
+  // was checked against is unchanged: every JWKS refresh empties the cache, so a retired key's tokens drop
+  // out as before. Bounded: clearing when full only costs extra checks.
+  const maxCached = options.maxCachedTokens ?? 10_000;
+  const verified = new Map<string, AccessClaims>();
 
   const refresh = (): Promise<void> => {
     inflight ??= options
       .fetchJwks()
       .then((jwks) => {
         keySet = createLocalJWKSet(jwks);
+        verified.clear();
         knownKids = new Set(
           jwks.keys.map((key) => key.kid).filter((kid): kid is string => typeof kid === "string"),
         );
@@ -67,6 +77,11 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
           throw new BeepError("UNAVAILABLE", "Cannot verify tokens right now", {}, { cause });
         }
       }
+      const known = verified.get(token);
+      if (known) {
+        if (known.expiresAt.getTime() > Date.now()) return { ...known };
+        verified.delete(token);
+      }
       try {
         const { payload } = await jwtVerify(token, keySet as ReturnType<typeof createLocalJWKSet>, {
           algorithms: [...ACCESS_TOKEN_ALGORITHMS],
@@ -82,7 +97,16 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
         ) {
           throw new BeepError("UNAUTHENTICATED", "Invalid access token");
         }
-        return { userId: payload.sub, sessionId: payload.sid, expiresAt: new Date(payload.exp * 1000) };
+        const claims = {
+          userId: payload.sub,
+          sessionId: payload.sid,
+          expiresAt: new Date(payload.exp * 1000),
+        };
+        if (maxCached > 0) {
+          if (verified.size >= maxCached) verified.clear();
+          verified.set(token, claims);
+        }
+        return { ...claims };
       } catch (error) {
         if (error instanceof BeepError) throw error;
         if (error instanceof joseErrors.JWTExpired)

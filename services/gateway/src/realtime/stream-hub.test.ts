@@ -24,9 +24,10 @@ class FakeSocket {
   bufferedAmount = 0;
   readyState = 1;
   closedWith: number | undefined;
-  send(data: string): void {
-    this.raw.push(data);
-    this.frames.push(JSON.parse(data));
+  send(data: Buffer, options: { binary: boolean }): void {
+    expect(options.binary).toBe(false);
+    this.raw.push(data.toString("utf8"));
+    this.frames.push(JSON.parse(this.raw.at(-1)!));
   }
   close(code: number): void {
     this.closedWith = code;

@@ -31,7 +31,8 @@ export interface StreamRoot {
 
 /** The part of a WebSocket the hub writes to. */
 export interface StreamSocket {
-  send(data: string): void;
+  /** Frames are sent as UTF-8 Buffers with `binary: false` (WebSocket text frames). */
+  send(data: Buffer, options: { binary: boolean }): void;
   readonly bufferedAmount: number;
   /** 1 = open (WebSocket readyState). */
   readonly readyState: number;
@@ -338,7 +339,9 @@ export class StreamHub {
     const root = rootOf(routed, seq);
     for (const group of groups.values()) {
       const payload = this.render(group[0]!.execute, root);
-      for (const subscriber of group) this.deliver(subscriber, payload);
+      // Frames differ only by subscription id (clients mostly reuse the same ids): one UTF-8 frame per id.
+      const frames = new Map<string, Buffer>();
+      for (const subscriber of group) this.deliver(subscriber, payload, frames);
     }
   }
 
@@ -373,10 +376,10 @@ export class StreamHub {
     }
   }
 
-  private deliver(subscriber: Subscriber, payload: Payload): void {
+  private deliver(subscriber: Subscriber, payload: Payload, frames?: Map<string, Buffer>): void {
     if (subscriber.closed) return;
     if (!(payload instanceof Promise) && subscriber.backlog === 0) {
-      if (payload !== undefined) this.write(subscriber, payload);
+      if (payload !== undefined) this.write(subscriber, payload, frames);
       return;
     }
     // An asynchronous execution: later frames wait behind it so order is kept per subscription.
@@ -384,18 +387,24 @@ export class StreamHub {
     subscriber.tail = subscriber.tail
       .then(() => payload)
       .then((json) => {
-        if (json !== undefined) this.write(subscriber, json);
+        if (json !== undefined) this.write(subscriber, json, frames);
       })
       .finally(() => {
         subscriber.backlog--;
       });
   }
 
-  private write(subscriber: Subscriber, payload: string): void {
+  private write(subscriber: Subscriber, payload: string, frames?: Map<string, Buffer>): void {
     const { socket } = subscriber;
     if (subscriber.closed || socket.readyState !== 1) return;
     try {
-      socket.send(`{"id":${JSON.stringify(subscriber.subscriptionId)},"type":"next","payload":${payload}}`);
+      const id = subscriber.subscriptionId;
+      let frame = frames?.get(id);
+      if (!frame) {
+        frame = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`);
+        frames?.set(id, frame);
+      }
+      socket.send(frame, TEXT_FRAME);
     } catch (err) {
       this.options.logger.warn({ err }, "stream frame not sent");
       return;
@@ -434,6 +443,8 @@ export class StreamHub {
     return this.ring;
   }
 }
+
+const TEXT_FRAME = { binary: false };
 
 function rootOf(routed: RoutedEvent, seq: string): StreamRoot {
   return { seq, event: { ...routed.data, __typename: routed.typename } };

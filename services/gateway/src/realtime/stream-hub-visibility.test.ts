@@ -30,8 +30,8 @@ class Socket {
   readonly frames: { payload: { data: { events: StreamRoot } } }[] = [];
   bufferedAmount = 0;
   readyState = 1;
-  send(data: string): void {
-    this.frames.push(JSON.parse(data));
+  send(data: Buffer, _options: { binary: boolean }): void {
+    this.frames.push(JSON.parse(data.toString("utf8")));
   }
   close(): void {
     this.readyState = 3;

@@ -307,7 +307,7 @@ export function defineMessagesScenarios(topology: () => Topology): void {
     });
 
     it("never answers servers' ChannelDirectoryService without the internal token; usernames need a signed-in caller", async () => {
-      const { member, general } = await community();
+      const { member, general, serverId } = await community();
       const servers = topology().processes.get(topology().kind === "all" ? "beep" : "servers");
       const users = topology().processes.get(topology().kind === "all" ? "beep" : "users");
       const locate = (base: string, headers: Record<string, string> = {}) =>
@@ -328,9 +328,23 @@ export function defineMessagesScenarios(topology: () => Topology): void {
           expect(await response.text()).not.toContain(general);
         }
       }
+      const memberRoles = (base: string, headers: Record<string, string> = {}) =>
+        fetch(`${base}/beep.servers.v1.ChannelDirectoryService/MemberRoles`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body: JSON.stringify({ serverId, userId: member.user.id }),
+        });
+      for (const base of [url(), servers?.url ?? ""]) {
+        const response = await memberRoles(base, { authorization: `Bearer ${member.accessToken}` });
+        expect(response.ok).toBe(false);
+      }
       if (topology().kind === "split") {
         const internal = await locate(servers?.url ?? "", { "x-beep-internal-token": SPLIT_INTERNAL_TOKEN });
         expect(internal.status).toBe(200);
+        const roles = await memberRoles(servers?.url ?? "", {
+          "x-beep-internal-token": SPLIT_INTERNAL_TOKEN,
+        });
+        expect(await roles.json()).toEqual({ member: true });
       }
       const find = (headers: Record<string, string>) =>
         fetch(`${users?.url ?? ""}/beep.users.v1.UserDirectoryService/FindUsersByUsername`, {

@@ -118,7 +118,10 @@ export const messagesModule = defineModule({
     const search = new MessageSearchService({ db, repo, permissions: directory, directory, access });
     registry.service(MessageSearchServiceDesc, messageSearchRoutes(search, callers, clients));
     registry.service(ReactionsServiceDesc, reactionsRoutes(reactions, callers));
-    registry.service(ReadStateServiceDesc, readStatesRoutes(readStates, callers, clients));
+    registry.service(
+      ReadStateServiceDesc,
+      readStatesRoutes(readStates, callers, clients, config.rpc.internalToken),
+    );
     registry.service(ThreadsServiceDesc, threadsRoutes(threads, callers));
 
     const relay = new OutboxRelay({

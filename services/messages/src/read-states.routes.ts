@@ -15,10 +15,11 @@ export function readStatesRoutes(
   readStates: ReadStatesService,
   callers: CallerAuthenticator,
   clients: ClientFactory,
+  internalToken: string,
 ): ServiceImpl<typeof ReadStateServiceDesc> {
   const caller = async (context: HandlerContext): Promise<ReadStateCaller> => {
     const { userId, authorization } = await callers.authenticate(context);
-    return { userId, members: serversMemberDirectory(clients, userId, authorization) };
+    return { userId, members: serversMemberDirectory(clients, userId, authorization, internalToken) };
   };
   return {
     async markChannelRead(request, context) {

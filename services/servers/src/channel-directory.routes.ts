@@ -17,6 +17,10 @@ export function channelDirectoryRoutes(
       internal.require(context.requestHeader);
       return directory.resolveMentions(request);
     },
+    async memberRoles(request, context) {
+      internal.require(context.requestHeader);
+      return directory.memberRoles(request.serverId, request.userId);
+    },
   };
 }
 

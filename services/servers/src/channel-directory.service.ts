@@ -60,6 +60,14 @@ export class ChannelDirectoryService {
     });
   }
 
+  /** One member's role ids (without @everyone), from the cached snapshot: no query when the server is warm. */
+  async memberRoles(serverId: string, userId: string): Promise<{ member: boolean; roleIds: string[] }> {
+    const snapshot = isId(serverId) ? await this.deps.cache.get(serverId) : undefined;
+    const held = snapshot?.members.get(userId);
+    if (!snapshot || !held) return { member: false, roleIds: [] };
+    return { member: true, roleIds: held.filter((id) => id !== snapshot.everyone.id) };
+  }
+
   /** Users who can view the channel, roles by name or id (not @everyone), channels the sender can view. */
   async resolveMentions(input: MentionCandidates): Promise<ResolvedMentions> {
     const none: ResolvedMentions = { userIds: [], roleIds: [], channelIds: [] };

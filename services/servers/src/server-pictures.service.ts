@@ -136,7 +136,6 @@ export class ServerPicturesService {
         .where("id", "=", serverId)
         .execute();
       await emit(trx, [
-        { type: "server.picture_updated", payload: { serverId, kind, version: blobVersion(key) } },
         // Members' open streams learn the new picture through the usual ServerUpdated.
         { type: "server.updated", payload: { serverId, ...(await serverPayload(trx, repo, serverId)) } },
       ]);

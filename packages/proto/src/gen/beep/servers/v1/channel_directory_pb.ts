@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file beep/servers/v1/channel_directory.proto.
  */
 export const file_beep_servers_v1_channel_directory: GenFile = /*@__PURE__*/
-  fileDesc("CidiZWVwL3NlcnZlcnMvdjEvY2hhbm5lbF9kaXJlY3RvcnkucHJvdG8SD2JlZXAuc2VydmVycy52MSIsChVMb2NhdGVDaGFubmVsc1JlcXVlc3QSEwoLY2hhbm5lbF9pZHMYASADKAkiRgoPQ2hhbm5lbExvY2F0aW9uEhIKCmNoYW5uZWxfaWQYASABKAkSEQoJc2VydmVyX2lkGAIgASgJEgwKBHR5cGUYAyABKAkiTAoWTG9jYXRlQ2hhbm5lbHNSZXNwb25zZRIyCghjaGFubmVscxgBIAMoCzIgLmJlZXAuc2VydmVycy52MS5DaGFubmVsTG9jYXRpb24itgEKFlJlc29sdmVNZW50aW9uc1JlcXVlc3QSEQoJc2VydmVyX2lkGAEgASgJEhIKCmNoYW5uZWxfaWQYAiABKAkSEQoJc2VuZGVyX2lkGAMgASgJEhAKCHVzZXJfaWRzGAQgAygJEhIKCnJvbGVfbmFtZXMYBSADKAkSEAoIcm9sZV9pZHMYBiADKAkSFQoNY2hhbm5lbF9uYW1lcxgHIAMoCRITCgtjaGFubmVsX2lkcxgIIAMoCSJSChdSZXNvbHZlTWVudGlvbnNSZXNwb25zZRIQCgh1c2VyX2lkcxgBIAMoCRIQCghyb2xlX2lkcxgCIAMoCRITCgtjaGFubmVsX2lkcxgDIAMoCTLiAQoXQ2hhbm5lbERpcmVjdG9yeVNlcnZpY2USYQoOTG9jYXRlQ2hhbm5lbHMSJi5iZWVwLnNlcnZlcnMudjEuTG9jYXRlQ2hhbm5lbHNSZXF1ZXN0GicuYmVlcC5zZXJ2ZXJzLnYxLkxvY2F0ZUNoYW5uZWxzUmVzcG9uc2USZAoPUmVzb2x2ZU1lbnRpb25zEicuYmVlcC5zZXJ2ZXJzLnYxLlJlc29sdmVNZW50aW9uc1JlcXVlc3QaKC5iZWVwLnNlcnZlcnMudjEuUmVzb2x2ZU1lbnRpb25zUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("CidiZWVwL3NlcnZlcnMvdjEvY2hhbm5lbF9kaXJlY3RvcnkucHJvdG8SD2JlZXAuc2VydmVycy52MSIsChVMb2NhdGVDaGFubmVsc1JlcXVlc3QSEwoLY2hhbm5lbF9pZHMYASADKAkiRgoPQ2hhbm5lbExvY2F0aW9uEhIKCmNoYW5uZWxfaWQYASABKAkSEQoJc2VydmVyX2lkGAIgASgJEgwKBHR5cGUYAyABKAkiTAoWTG9jYXRlQ2hhbm5lbHNSZXNwb25zZRIyCghjaGFubmVscxgBIAMoCzIgLmJlZXAuc2VydmVycy52MS5DaGFubmVsTG9jYXRpb24itgEKFlJlc29sdmVNZW50aW9uc1JlcXVlc3QSEQoJc2VydmVyX2lkGAEgASgJEhIKCmNoYW5uZWxfaWQYAiABKAkSEQoJc2VuZGVyX2lkGAMgASgJEhAKCHVzZXJfaWRzGAQgAygJEhIKCnJvbGVfbmFtZXMYBSADKAkSEAoIcm9sZV9pZHMYBiADKAkSFQoNY2hhbm5lbF9uYW1lcxgHIAMoCRITCgtjaGFubmVsX2lkcxgIIAMoCSJSChdSZXNvbHZlTWVudGlvbnNSZXNwb25zZRIQCgh1c2VyX2lkcxgBIAMoCRIQCghyb2xlX2lkcxgCIAMoCRITCgtjaGFubmVsX2lkcxgDIAMoCSI4ChJNZW1iZXJSb2xlc1JlcXVlc3QSEQoJc2VydmVyX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkiNwoTTWVtYmVyUm9sZXNSZXNwb25zZRIOCgZtZW1iZXIYASABKAgSEAoIcm9sZV9pZHMYAiADKAkyvAIKF0NoYW5uZWxEaXJlY3RvcnlTZXJ2aWNlEmEKDkxvY2F0ZUNoYW5uZWxzEiYuYmVlcC5zZXJ2ZXJzLnYxLkxvY2F0ZUNoYW5uZWxzUmVxdWVzdBonLmJlZXAuc2VydmVycy52MS5Mb2NhdGVDaGFubmVsc1Jlc3BvbnNlEmQKD1Jlc29sdmVNZW50aW9ucxInLmJlZXAuc2VydmVycy52MS5SZXNvbHZlTWVudGlvbnNSZXF1ZXN0GiguYmVlcC5zZXJ2ZXJzLnYxLlJlc29sdmVNZW50aW9uc1Jlc3BvbnNlElgKC01lbWJlclJvbGVzEiMuYmVlcC5zZXJ2ZXJzLnYxLk1lbWJlclJvbGVzUmVxdWVzdBokLmJlZXAuc2VydmVycy52MS5NZW1iZXJSb2xlc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * Request of LocateChannels.
@@ -179,6 +179,54 @@ export const ResolveMentionsResponseSchema: GenMessage<ResolveMentionsResponse> 
   messageDesc(file_beep_servers_v1_channel_directory, 4);
 
 /**
+ * Request of MemberRoles.
+ *
+ * @generated from message beep.servers.v1.MemberRolesRequest
+ */
+export type MemberRolesRequest = Message<"beep.servers.v1.MemberRolesRequest"> & {
+  /**
+   * @generated from field: string server_id = 1;
+   */
+  serverId: string;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message beep.servers.v1.MemberRolesRequest.
+ * Use `create(MemberRolesRequestSchema)` to create a new message.
+ */
+export const MemberRolesRequestSchema: GenMessage<MemberRolesRequest> = /*@__PURE__*/
+  messageDesc(file_beep_servers_v1_channel_directory, 5);
+
+/**
+ * Response of MemberRoles.
+ *
+ * @generated from message beep.servers.v1.MemberRolesResponse
+ */
+export type MemberRolesResponse = Message<"beep.servers.v1.MemberRolesResponse"> & {
+  /**
+   * @generated from field: bool member = 1;
+   */
+  member: boolean;
+
+  /**
+   * @generated from field: repeated string role_ids = 2;
+   */
+  roleIds: string[];
+};
+
+/**
+ * Describes the message beep.servers.v1.MemberRolesResponse.
+ * Use `create(MemberRolesResponseSchema)` to create a new message.
+ */
+export const MemberRolesResponseSchema: GenMessage<MemberRolesResponse> = /*@__PURE__*/
+  messageDesc(file_beep_servers_v1_channel_directory, 6);
+
+/**
  * Channel and mention lookups for other services (messages). Internal only:
  * every call requires the header `x-beep-internal-token` (ADR 0004) and is
  * FORBIDDEN otherwise; the gateway never exposes it.
@@ -205,6 +253,16 @@ export const ChannelDirectoryService: GenService<{
     methodKind: "unary";
     input: typeof ResolveMentionsRequestSchema;
     output: typeof ResolveMentionsResponseSchema;
+  },
+  /**
+   * Internal only. One member's role ids (without @everyone), from the server's cached snapshot; member is false for a non-member or an unknown server. Errors: FORBIDDEN.
+   *
+   * @generated from rpc beep.servers.v1.ChannelDirectoryService.MemberRoles
+   */
+  memberRoles: {
+    methodKind: "unary";
+    input: typeof MemberRolesRequestSchema;
+    output: typeof MemberRolesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_beep_servers_v1_channel_directory, 0);

@@ -15,7 +15,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AttachmentsRepository } from "./attachments.repository.ts";
 import { AttachmentsService } from "./attachments.service.ts";
-import { ChannelAccessCache, type ChannelDirectory } from "./channel-access.ts";
+import { ChannelAccessCache } from "./channel-access.ts";
 import { applyCleanup } from "./cleanup.consumers.ts";
 import { MessagesRepository } from "./messages.repository.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
@@ -23,6 +23,7 @@ import { type MessagesCaller, MessagesService } from "./messages.service.ts";
 import type { MessagesTables } from "./messages.tables.ts";
 import { messagesMigrations } from "./migrations/index.ts";
 import { SendBatcher } from "./send-batcher.ts";
+import { harnessChannelDirectory } from "./testing/harness-channel-directory.ts";
 
 const logger = createLogger({ service: "attachments-test", level: "silent" });
 const MAX_BYTES = 64 * 1024;
@@ -53,17 +54,7 @@ beforeAll(async () => {
   bus = new MemoryBus(logger);
   relay = new OutboxRelay({ db: handle.db, schema: "servers", bus, logger, pollIntervalMs: 20 });
   await relay.start();
-  const directory: ChannelDirectory = {
-    async locate(channelId) {
-      const [found] = await harness.directory().locate([channelId]);
-      return found && found.serverId !== "" ? { serverId: found.serverId, type: found.type } : undefined;
-    },
-    async channelBits(userId, serverId, channelId) {
-      const [row] = await harness.permissions().channelPermissions(userId, serverId, [channelId]);
-      return row?.permissions ?? 0n;
-    },
-    resolveMentions: (query) => harness.directory().resolveMentions(query),
-  };
+  const directory = harnessChannelDirectory(harness);
   access = new ChannelAccessCache(directory, { maxEntries: 1000, ttlMs: 60_000 });
   await access.subscribe(bus);
   blobDir = mkdtempSync(join(tmpdir(), "beep-attachments-test-"));

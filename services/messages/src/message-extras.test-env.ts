@@ -6,7 +6,7 @@ import { newId } from "@beep/ids";
 import { createLogger } from "@beep/observability";
 import { openServersHarness, type ServersHarness } from "@beep/servers/testing";
 import { type Kysely, sql } from "kysely";
-import { ChannelAccessCache, type ChannelDirectory } from "./channel-access.ts";
+import { ChannelAccessCache } from "./channel-access.ts";
 import { MessageAccess } from "./message-access.ts";
 import { MessagesRepository } from "./messages.repository.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
@@ -19,6 +19,7 @@ import { ReadStatesRepository } from "./read-states.repository.ts";
 import { type ReadStateCaller, ReadStatesService } from "./read-states.service.ts";
 import { SendBatcher } from "./send-batcher.ts";
 import { sendBatchExtras } from "./send-extras.ts";
+import { harnessChannelDirectory } from "./testing/harness-channel-directory.ts";
 import { ThreadsRepository } from "./threads.repository.ts";
 import { ThreadsService } from "./threads.service.ts";
 
@@ -54,17 +55,7 @@ export async function openExtrasEnv(): Promise<ExtrasEnv> {
   const bus = new MemoryBus(logger);
   const relay = new OutboxRelay({ db: handle.db, schema: "servers", bus, logger, pollIntervalMs: 20 });
   await relay.start();
-  const directory: ChannelDirectory = {
-    async locate(channelId) {
-      const [found] = await harness.directory().locate([channelId]);
-      return found && found.serverId !== "" ? { serverId: found.serverId, type: found.type } : undefined;
-    },
-    async channelBits(userId, serverId, channelId) {
-      const [row] = await harness.permissions().channelPermissions(userId, serverId, [channelId]);
-      return row?.permissions ?? 0n;
-    },
-    resolveMentions: (query) => harness.directory().resolveMentions(query),
-  };
+  const directory = harnessChannelDirectory(harness);
   const access = new ChannelAccessCache(directory, { maxEntries: 1000, ttlMs: 60_000 });
   await access.subscribe(bus);
   const repo = new MessagesRepository();

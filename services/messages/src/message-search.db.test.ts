@@ -8,7 +8,7 @@ import { PERMISSIONS } from "@beep/servers/permissions";
 import { openServersHarness, type ServersHarness } from "@beep/servers/testing";
 import { type Kysely, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ChannelAccessCache, type ChannelDirectory } from "./channel-access.ts";
+import { ChannelAccessCache } from "./channel-access.ts";
 import { MessageSearchService, type SearchInput, type SearchPermissions } from "./message-search.ts";
 import { firstIdAt, MessagesRepository } from "./messages.repository.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
@@ -16,6 +16,7 @@ import { type MessagesCaller, MessagesService } from "./messages.service.ts";
 import type { MessagesTables } from "./messages.tables.ts";
 import { messagesMigrations } from "./migrations/index.ts";
 import { SendBatcher } from "./send-batcher.ts";
+import { harnessChannelDirectory } from "./testing/harness-channel-directory.ts";
 
 const logger = createLogger({ service: "message-search-test", level: "silent" });
 
@@ -44,17 +45,7 @@ beforeAll(async () => {
   bus = new MemoryBus(logger);
   relay = new OutboxRelay({ db: handle.db, schema: "servers", bus, logger, pollIntervalMs: 20 });
   await relay.start();
-  const directory: ChannelDirectory = {
-    async locate(channelId) {
-      const [found] = await harness.directory().locate([channelId]);
-      return found && found.serverId !== "" ? { serverId: found.serverId, type: found.type } : undefined;
-    },
-    async channelBits(userId, serverId, channelId) {
-      const [row] = await harness.permissions().channelPermissions(userId, serverId, [channelId]);
-      return row?.permissions ?? 0n;
-    },
-    resolveMentions: (query) => harness.directory().resolveMentions(query),
-  };
+  const directory = harnessChannelDirectory(harness);
   const permissions: SearchPermissions = {
     async channelBitsMany(userId, serverId, channelIds) {
       batchedLookups += 1;

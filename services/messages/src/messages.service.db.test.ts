@@ -16,6 +16,7 @@ import { type MessagesCaller, MessagesService } from "./messages.service.ts";
 import type { MessagesTables } from "./messages.tables.ts";
 import { messagesMigrations } from "./migrations/index.ts";
 import { SendBatcher } from "./send-batcher.ts";
+import { harnessChannelDirectory } from "./testing/harness-channel-directory.ts";
 
 const logger = createLogger({ service: "messages-test", level: "silent" });
 
@@ -46,18 +47,9 @@ beforeAll(async () => {
   // Servers' events reach messages' cache through a real outbox relay, as in production.
   relay = new OutboxRelay({ db: handle.db, schema: "servers", bus, logger, pollIntervalMs: 20 });
   await relay.start();
-  const directory: ChannelDirectory = {
-    async locate(channelId) {
-      const [found] = await harness.directory().locate([channelId]);
-      return found && found.serverId !== "" ? { serverId: found.serverId, type: found.type } : undefined;
-    },
-    async channelBits(userId, serverId, channelId) {
-      bitsCalls += 1;
-      const [row] = await harness.permissions().channelPermissions(userId, serverId, [channelId]);
-      return row?.permissions ?? 0n;
-    },
-    resolveMentions: (query) => harness.directory().resolveMentions(query),
-  };
+  const directory = harnessChannelDirectory(harness, () => {
+    bitsCalls += 1;
+  });
   access = new ChannelAccessCache(directory, { maxEntries: 1000, ttlMs: 60_000 });
   await access.subscribe(bus);
   const repo = new MessagesRepository();

@@ -3,24 +3,21 @@ import { newId } from "@beep/ids";
 import { createLogger } from "@beep/observability";
 import { type Kysely, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ChannelsService } from "./channels.service.ts";
+import type { ChannelsService } from "./channels.service.ts";
 import { serversMigrations } from "./migrations/index.ts";
-import { ModerationRepository } from "./moderation.repository.ts";
-import { ModerationService } from "./moderation.service.ts";
+import type { ModerationService } from "./moderation.service.ts";
 import { PERMISSIONS as P } from "./permissions/index.ts";
-import { RolesService } from "./roles.service.ts";
-import { AccessReader } from "./server-access.ts";
-import { ServersRepository } from "./servers.repository.ts";
+import type { RolesService } from "./roles.service.ts";
 import { SERVERS_SCHEMA } from "./servers.schema-name.ts";
-import { type Caller, ServersService } from "./servers.service.ts";
+import type { Caller, ServersService } from "./servers.service.ts";
 import type { ServersTables } from "./servers.tables.ts";
+import { openServersHarness } from "./testing/servers-harness.ts";
 
 const logger = createLogger({ service: "event-payloads-test", level: "silent" });
-const LIMITS = { maxServersPerUser: 50, maxChannelsPerServer: 100, maxRolesPerServer: 20 };
 
 let testSchema: TestSchema<ServersTables>;
 let handle: DatabaseHandle;
-let db: Kysely<ServersTables>;
+let _db: Kysely<ServersTables>;
 let servers: ServersService;
 let channels: ChannelsService;
 let roles: RolesService;
@@ -33,13 +30,8 @@ beforeAll(async () => {
     logger,
   });
   handle = testSchema.handle;
-  db = testSchema.db;
-  const repo = new ServersRepository();
-  const access = new AccessReader(repo);
-  servers = new ServersService({ db, repo, access, logger, limits: LIMITS });
-  channels = new ChannelsService({ db, repo, access, limits: LIMITS });
-  roles = new RolesService({ db, repo, access, limits: LIMITS });
-  moderation = new ModerationService({ db, repo, moderation: new ModerationRepository(), access, logger });
+  _db = testSchema.db;
+  ({ servers, channels, roles, moderation } = await openServersHarness(handle, logger));
 }, 60_000);
 
 afterAll(async () => {

@@ -1,4 +1,4 @@
-import { sniffImageType } from "@beep/users/image-sniffer";
+import { sniffImageType } from "@beep/blob";
 import sharp from "sharp";
 
 /** Longest side of a thumbnail, in pixels (MSG-8). */
@@ -17,7 +17,7 @@ export interface AttachmentContent {
 const MAX_INPUT_PIXELS = 100_000_000;
 
 /**
- * Sniffs the type from the magic bytes (users' image sniffer; the client's declared type is never
+ * Sniffs the type from the magic bytes (the shared sniffer of @beep/blob; the client's declared type is never
  * trusted) and, for png/jpeg/gif/webp, reads the dimensions (as displayed, EXIF orientation applied;
  * the first frame of an animation) and renders the thumbnail with sharp. Anything else, including an
  * image sharp cannot decode, is stored as application/octet-stream and served as a download.

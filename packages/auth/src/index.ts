@@ -8,3 +8,4 @@ export {
   parseBearer,
 } from "./access-token.ts";
 export { RevokedSessions } from "./revoked-sessions.ts";
+export { type AuthenticatedCaller, CallerAuthenticator } from "./rpc-caller.ts";

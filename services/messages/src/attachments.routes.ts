@@ -1,7 +1,7 @@
+import type { CallerAuthenticator } from "@beep/auth";
 import { AttachmentsService as AttachmentsServiceDesc } from "@beep/proto/gen/beep/messages/v1/attachments_pb.ts";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AttachmentsService } from "./attachments.service.ts";
-import type { CallerAuthenticator } from "./caller-authenticator.ts";
 
 /** The Connect implementation of `beep.messages.v1.AttachmentsService`. */
 export function attachmentsRoutes(

@@ -1,8 +1,8 @@
+import type { CallerAuthenticator } from "@beep/auth";
 import { MessageSearchService as MessageSearchServiceDesc } from "@beep/proto/gen/beep/messages/v1/message_search_pb.ts";
 import { UserDirectoryService } from "@beep/proto/gen/beep/users/v1/user_directory_pb.ts";
 import type { ClientFactory } from "@beep/rpc";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { CallerAuthenticator } from "./caller-authenticator.ts";
 import type { MessageSearchService } from "./message-search.ts";
 import { protoMessage } from "./messages.routes.ts";
 

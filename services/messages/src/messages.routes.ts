@@ -1,3 +1,4 @@
+import type { CallerAuthenticator } from "@beep/auth";
 import {
   type MessageSchema,
   MessagesService as MessagesServiceDesc,
@@ -6,7 +7,6 @@ import { UserDirectoryService } from "@beep/proto/gen/beep/users/v1/user_directo
 import type { ClientFactory } from "@beep/rpc";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import type { CallerAuthenticator } from "./caller-authenticator.ts";
 import type { MessageRecord } from "./message-views.ts";
 import type { MessagesCaller, MessagesService } from "./messages.service.ts";
 

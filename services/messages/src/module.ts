@@ -1,4 +1,4 @@
-import { createAccessTokenVerifier, RevokedSessions } from "@beep/auth";
+import { CallerAuthenticator, createAccessTokenVerifier, RevokedSessions } from "@beep/auth";
 import type { BlobStore } from "@beep/blob";
 import { type Bus, type BusSubscription, OutboxRelay } from "@beep/bus";
 import type { BeepConfig } from "@beep/config";
@@ -12,7 +12,6 @@ import { AttachmentSweeper } from "./attachment-sweeper.ts";
 import { AttachmentsRepository } from "./attachments.repository.ts";
 import { AttachmentsServiceDesc, attachmentsRoutes } from "./attachments.routes.ts";
 import { AttachmentsService } from "./attachments.service.ts";
-import { CallerAuthenticator } from "./caller-authenticator.ts";
 import { ChannelAccessCache } from "./channel-access.ts";
 import { consumeCleanup } from "./cleanup.consumers.ts";
 import { consumeLinkPreviews, LinkPreviewer, linkPreviewSettings } from "./link-preview.consumer.ts";

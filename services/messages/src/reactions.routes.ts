@@ -1,6 +1,6 @@
+import type { CallerAuthenticator } from "@beep/auth";
 import { ReactionsService as ReactionsServiceDesc } from "@beep/proto/gen/beep/messages/v1/reactions_pb.ts";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { CallerAuthenticator } from "./caller-authenticator.ts";
 import type { ReactionsService } from "./reactions.service.ts";
 
 /** The Connect implementation of `beep.messages.v1.ReactionsService`. */

@@ -1,7 +1,7 @@
+import type { CallerAuthenticator } from "@beep/auth";
 import { ReadStateService as ReadStateServiceDesc } from "@beep/proto/gen/beep/messages/v1/read_state_pb.ts";
 import type { ClientFactory } from "@beep/rpc";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import type { CallerAuthenticator } from "./caller-authenticator.ts";
 import type { ReadStateCaller, ReadStatesService, ReadStateView } from "./read-states.service.ts";
 import { serversMemberDirectory } from "./servers-member-directory.ts";
 

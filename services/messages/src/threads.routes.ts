@@ -1,6 +1,6 @@
+import type { CallerAuthenticator } from "@beep/auth";
 import { ThreadsService as ThreadsServiceDesc } from "@beep/proto/gen/beep/messages/v1/threads_pb.ts";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { CallerAuthenticator } from "./caller-authenticator.ts";
 import type { ThreadsService, ThreadView } from "./threads.service.ts";
 
 /** The proto form of a thread (empty string for no last message). */

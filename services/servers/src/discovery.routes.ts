@@ -1,6 +1,6 @@
+import type { CallerAuthenticator } from "@beep/auth";
 import { DiscoveryService as DiscoveryServiceDesc } from "@beep/proto/gen/beep/servers/v1/discovery_pb.ts";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { CallerAuthenticator } from "./caller-authenticator.ts";
 import type { DiscoveryService } from "./discovery.service.ts";
 
 /** The Connect implementation of `beep.servers.v1.DiscoveryService`: authenticates, translates and delegates. */

@@ -1,6 +1,6 @@
+import type { CallerAuthenticator } from "@beep/auth";
 import { InAppInvitesService as InAppInvitesServiceDesc } from "@beep/proto/gen/beep/servers/v1/in_app_invites_pb.ts";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { CallerAuthenticator } from "./caller-authenticator.ts";
 import type { InAppInvitesService } from "./in-app-invites.service.ts";
 
 /** The Connect implementation of `beep.servers.v1.InAppInvitesService`: authenticates, translates and delegates. */

@@ -1,6 +1,6 @@
+import type { CallerAuthenticator } from "@beep/auth";
 import { MemberListService as MemberListServiceDesc } from "@beep/proto/gen/beep/servers/v1/member_list_pb.ts";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { CallerAuthenticator } from "./caller-authenticator.ts";
 import type { MemberListService } from "./member-list.service.ts";
 
 /** The Connect implementation of `beep.servers.v1.MemberListService`: authenticates, translates and delegates. */

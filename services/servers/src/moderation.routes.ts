@@ -1,6 +1,6 @@
+import type { CallerAuthenticator } from "@beep/auth";
 import { ModerationService as ModerationServiceDesc } from "@beep/proto/gen/beep/servers/v1/moderation_pb.ts";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { CallerAuthenticator } from "./caller-authenticator.ts";
 import type { ModerationService } from "./moderation.service.ts";
 
 /** The Connect implementation of `beep.servers.v1.ModerationService`: authenticates, translates and delegates. */

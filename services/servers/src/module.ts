@@ -1,4 +1,4 @@
-import { createAccessTokenVerifier, RevokedSessions } from "@beep/auth";
+import { CallerAuthenticator, createAccessTokenVerifier, RevokedSessions } from "@beep/auth";
 import type { BlobStore } from "@beep/blob";
 import { type Bus, type BusSubscription, OutboxRelay } from "@beep/bus";
 import type { BeepConfig } from "@beep/config";
@@ -9,7 +9,6 @@ import type { ObservabilityRuntime } from "@beep/observability";
 import { UsersService } from "@beep/proto/gen/beep/users/v1/users_pb.ts";
 import type { RpcRuntime } from "@beep/rpc";
 import type { JSONWebKeySet } from "jose";
-import { CallerAuthenticator } from "./caller-authenticator.ts";
 import { ChannelDirectoryServiceDesc, channelDirectoryRoutes } from "./channel-directory.routes.ts";
 import { ChannelDirectoryService } from "./channel-directory.service.ts";
 import { ChannelsService } from "./channels.service.ts";

@@ -1,3 +1,4 @@
+import { CallerAuthenticator } from "@beep/auth";
 import { MemoryBus, OutboxRelay } from "@beep/bus";
 import { type DatabaseHandle, openTestSchema, serviceDatabase, type TestSchema } from "@beep/db";
 import { BeepError } from "@beep/errors";
@@ -7,7 +8,6 @@ import { createContextValues, createHandlerContext } from "@connectrpc/connect";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CallerAuthenticator } from "./caller-authenticator.ts";
 import { ChannelsService } from "./channels.service.ts";
 import { INTERNAL_TOKEN_HEADER, InternalCallerGuard } from "./internal-caller.ts";
 import { serversMigrations } from "./migrations/index.ts";

@@ -1,6 +1,6 @@
+import type { CallerAuthenticator } from "@beep/auth";
 import { PermissionsService as PermissionsServiceDesc } from "@beep/proto/gen/beep/servers/v1/permissions_pb.ts";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { CallerAuthenticator } from "./caller-authenticator.ts";
 import type { InternalCallerGuard } from "./internal-caller.ts";
 import { permissionNames } from "./permissions/index.ts";
 import type { PermissionsService } from "./permissions.service.ts";

@@ -1,6 +1,6 @@
+import type { CallerAuthenticator } from "@beep/auth";
 import { ServerPicturesService as ServerPicturesServiceDesc } from "@beep/proto/gen/beep/servers/v1/server_pictures_pb.ts";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { CallerAuthenticator } from "./caller-authenticator.ts";
 import type { ServerPicturesService } from "./server-pictures.service.ts";
 
 /** The Connect implementation of `beep.servers.v1.ServerPicturesService`: authenticates, translates and delegates. */

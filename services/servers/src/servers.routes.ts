@@ -1,6 +1,6 @@
+import type { CallerAuthenticator } from "@beep/auth";
 import { ServersService as ServersServiceDesc } from "@beep/proto/gen/beep/servers/v1/servers_pb.ts";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { CallerAuthenticator } from "./caller-authenticator.ts";
 import type { ChannelsService } from "./channels.service.ts";
 import type { RolesService } from "./roles.service.ts";
 import type { ServersService } from "./servers.service.ts";

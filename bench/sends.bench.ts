@@ -1,4 +1,4 @@
-import type { BenchDeployment } from "./lib/beep-deployment.ts";
+import { type BenchDeployment, cpuMsOf } from "./lib/beep-deployment.ts";
 import type { Community } from "./lib/community.ts";
 import { GraphqlSender } from "./lib/graphql-sender.ts";
 import { percentile, sleep } from "./lib/stats.ts";
@@ -15,6 +15,8 @@ export interface SendsFigures {
   deliveriesPerSecond: number;
   ackP50Ms: number;
   ackP99Ms: number;
+  /** CPU time the Beep process used per acknowledged send (its deliveries included), in ms. */
+  beepCpuMsPerSend: number;
   firstError?: string;
 }
 
@@ -59,9 +61,11 @@ export async function benchSends(
     await run(Math.min(2, seconds / 3), false); // warm-up: JIT, pools, caches
     await sleep(300);
     await clients.reset();
+    const cpuBefore = await cpuMsOf(beep.pid);
     const began = performance.now();
     const { acks, errors, firstError } = await run(seconds, true);
     const elapsed = (performance.now() - began) / 1000;
+    const cpuMs = (await cpuMsOf(beep.pid)) - cpuBefore;
     // Deliveries of the last sends are still in flight: count what arrived within the measured interval.
     const { received } = await clients.report();
     return {
@@ -74,6 +78,7 @@ export async function benchSends(
       deliveriesPerSecond: received / elapsed,
       ackP50Ms: percentile(acks, 0.5),
       ackP99Ms: percentile(acks, 0.99),
+      beepCpuMsPerSend: cpuMs / Math.max(1, acks.length),
       ...(firstError ? { firstError } : {}),
     };
   } finally {

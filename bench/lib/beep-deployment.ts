@@ -177,3 +177,16 @@ export async function rssOf(pid: number): Promise<number> {
   const kib = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
   return Number(kib ?? 0) * 1024;
 }
+
+/**
+ * CPU time (user + system) a process has used so far, in ms, from /proc (Linux). On a shared machine a
+ * CPU cost per operation is steadier than a rate: it does not count time the process waited for a core.
+ */
+export async function cpuMsOf(pid: number): Promise<number> {
+  const { readFile } = await import("node:fs/promises");
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may contain spaces) start after the last ')'; utime and stime
+  // are fields 14 and 15 of the line, in clock ticks (100 per second on Linux).
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}

@@ -36,7 +36,7 @@ async function drive(
 
 /**
  * The cost of a service hop, both ways the client factory can take: the
- * in-process router transport (same process, still serialised) and gRPC over
+ * in-process direct call (same process, no serialisation) and gRPC over
  * cleartext HTTP/2 to another listener on loopback. Same service, same run.
  */
 export async function benchRpcHop(calls = 20_000, concurrency = 32) {

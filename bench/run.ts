@@ -38,7 +38,7 @@ if (runs("micro")) {
   const hop = await benchRpcHop();
   out("RPC hop (Echo, 20,000 calls, 32 in flight)\n");
   for (const [name, figures] of [
-    ["in-process router transport", hop.inProcess],
+    ["in-process direct call", hop.inProcess],
     ["gRPC over h2c on loopback", hop.grpc],
   ] as const) {
     out(

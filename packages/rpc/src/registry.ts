@@ -6,11 +6,13 @@ import {
   type ConnectRouter,
   type ConnectRouterOptions,
   createRouterTransport,
+  createServiceImplSpec,
   type Interceptor,
   type ServiceImpl,
   type Transport,
 } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { createDirectTransport, type UnaryMethodImpl } from "./direct-transport.ts";
 import type { HttpRequest, HttpResponse } from "./http-listener.ts";
 import { serverInterceptors } from "./interceptors.ts";
 
@@ -43,14 +45,17 @@ export interface RpcRegistry {
   /** Node request handler serving Connect, gRPC and gRPC-web; mount it at {@link RPC_PATH_PREFIX}. */
   readonly handler: (req: HttpRequest, res: HttpResponse) => void;
   /**
-   * An in-process transport to the registered services. It still serialises and runs the
-   * same server interceptors, so in-process calls behave exactly like network calls.
+   * An in-process transport to the registered services: unary calls are direct function calls with the
+   * behaviour of network calls (see createDirectTransport); streaming calls go through Connect's router
+   * transport, serialised, with the same server interceptors as the network.
    */
   localTransport(options: LocalTransportOptions): Transport;
 }
 
 interface Registration {
   register(router: ConnectRouter): void;
+  /** Unary implementations by method local name, for the direct in-process path. */
+  unary: Map<string, UnaryMethodImpl>;
 }
 
 /** Creates the registry every service module registers its Connect implementation with. */
@@ -79,7 +84,12 @@ export function createRpcRegistry(options: RpcRegistryOptions): RpcRegistry {
     service(service, impl) {
       if (registrations.has(service.typeName))
         throw new Error(`RPC service ${service.typeName} registered twice`);
-      registrations.set(service.typeName, { register: (router) => router.service(service, impl) });
+      const spec = createServiceImplSpec(service, impl);
+      const unary = new Map<string, UnaryMethodImpl>();
+      for (const method of Object.values(spec.methods)) {
+        if (method.kind === "unary") unary.set(method.method.localName, method.impl as UnaryMethodImpl);
+      }
+      registrations.set(service.typeName, { register: (router) => router.service(service, impl), unary });
       version += 1;
     },
 
@@ -107,7 +117,7 @@ export function createRpcRegistry(options: RpcRegistryOptions): RpcRegistry {
         }
         return built.transport;
       };
-      return {
+      const routed: Transport = {
         async unary(method, signal, timeoutMs, header, input, contextValues) {
           return current(method.parent).unary(method, signal, timeoutMs, header, input, contextValues);
         },
@@ -115,6 +125,12 @@ export function createRpcRegistry(options: RpcRegistryOptions): RpcRegistry {
           return current(method.parent).stream(method, signal, timeoutMs, header, input, contextValues);
         },
       };
+      // Unary calls (all but uploads) skip the protocol: see createDirectTransport.
+      return createDirectTransport({
+        lookup: (method) => registrations.get(method.parent.typeName)?.unary.get(method.localName),
+        fallback: routed,
+        logger: options.logger,
+      });
     },
   };
 }

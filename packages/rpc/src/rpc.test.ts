@@ -105,7 +105,7 @@ describe.each([
     expect(line).toMatchObject({
       rpc_service: "beep.testing.v1.EchoService",
       rpc_code: "OK",
-      rpc_protocol: _mode === "in-process" ? "connect" : "grpc",
+      rpc_protocol: _mode === "in-process" ? "in-process" : "grpc",
       level: "INFO",
     });
     expect(typeof line?.response_time).toBe("number");

@@ -23,6 +23,7 @@ import { type InboundRateLimit, limitInboundMessages } from "./realtime/inbound-
 import { streamGroupKey } from "./realtime/stream-group-key.ts";
 import type { StreamHub } from "./realtime/stream-hub.ts";
 import type { SessionSockets } from "./session-sockets.ts";
+import { useValidationCache } from "./validation-cache.ts";
 
 /** GraphQL limits from the `graphql.*` configuration. */
 export interface GraphqlLimits {
@@ -104,6 +105,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     maskedErrors: { maskError: createErrorMasker(logger) },
     logging: false,
     maxRequestBodySize: MAX_GRAPHQL_BODY_BYTES,
+    // Parsed documents stay in yoga's cache; validation results in useValidationCache (below).
+    parserAndValidationCache: { validationCache: false },
     plugins: [
       EnvelopArmorPlugin({
         maxDepth: {
@@ -118,6 +121,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         maxDirectives: { n: limits.maxDirectives, ...limitRejection },
         blockFieldSuggestion: { enabled: !options.graphiql },
       }),
+      useValidationCache(),
     ],
     // Headers come from the Node request itself (the same values: Node keeps one `authorization` and one
     // `user-agent`), which skips the fetch Headers wrapper.

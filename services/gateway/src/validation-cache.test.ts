@@ -1,7 +1,11 @@
 import type { ValidationRule } from "graphql";
-import { createSchema, createYoga } from "graphql-yoga";
+import { createSchema, createYoga, type Plugin } from "graphql-yoga";
 import { describe, expect, it } from "vitest";
 import { useValidationCache } from "./validation-cache.ts";
+
+const countingPlugin = (rule: ValidationRule): Plugin => ({
+  onValidate: ({ addValidationRule }) => addValidationRule(rule),
+});
 
 function server() {
   let ruleRuns = 0;
@@ -15,7 +19,7 @@ function server() {
       resolvers: { Query: { hello: () => "hi" } },
     }),
     parserAndValidationCache: { validationCache: false },
-    plugins: [{ onValidate: ({ addValidationRule }) => addValidationRule(counting) }, useValidationCache()],
+    plugins: [countingPlugin(counting), useValidationCache()],
   });
   const post = async (query: string) => {
     const response = await yoga.fetch("http://localhost/graphql", {

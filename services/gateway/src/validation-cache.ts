@@ -1,4 +1,4 @@
-import type { DocumentNode, GraphQLError } from "graphql";
+import type { DocumentNode } from "graphql";
 import type { Plugin } from "graphql-yoga";
 
 /**
@@ -12,7 +12,8 @@ import type { Plugin } from "graphql-yoga";
  * cache: a hit skips validation, armor's rules included, and stores the result armor's hooks shaped.
  */
 export function useValidationCache(): Plugin {
-  const results = new WeakMap<DocumentNode, readonly GraphQLError[]>();
+  // What validation returned (envelop types it as errors of any kind), replayed as is.
+  const results = new WeakMap<DocumentNode, readonly Error[]>();
   return {
     onValidate({ params: { documentAST }, setResult }) {
       const cached = results.get(documentAST);

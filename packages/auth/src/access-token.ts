@@ -68,8 +68,18 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
 
   return {
     async verify(token: string): Promise<AccessClaims> {
+      const now = Date.now();
+      // A remembered token was checked against the current key set (a refresh empties the cache), so
+      // only its expiry and the key set's age decide; its header need not be read again.
+      if (keySet && now - lastFetch < maxAgeMs) {
+        const known = verified.get(token);
+        if (known) {
+          if (known.expiresAt.getTime() > now) return { ...known };
+          verified.delete(token);
+        }
+      }
       const kid = readKid(token);
-      const age = Date.now() - lastFetch;
+      const age = now - lastFetch;
       if (!keySet || age >= maxAgeMs || (!knownKids.has(kid) && age >= cooldownMs)) {
         try {
           await refresh();
@@ -102,7 +112,8 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
           sessionId: payload.sid,
           expiresAt: new Date(payload.exp * 1000),
         };
-        if (maxCached > 0) {
+        // Only under a known kid, so that a remembered token never needs the unknown-kid refetch above.
+        if (maxCached > 0 && knownKids.has(kid)) {
           if (verified.size >= maxCached) verified.clear();
           verified.set(token, claims);
         }

@@ -41,9 +41,10 @@ interface Follower {
 }
 
 // Events are copied through JSON on publish so handlers never share objects
-// with the publisher, exactly as with a networked driver.
-function clone(event: BusEvent): BusEvent {
-  return JSON.parse(JSON.stringify(event)) as BusEvent;
+// with the publisher, exactly as with a networked driver: serialised once per
+// publish (as a networked driver would), parsed again for each handler.
+function parsed(json: string): BusEvent {
+  return JSON.parse(json) as BusEvent;
 }
 
 /** One durable group: a queue that outlives its members, handed out round-robin to idle members. */
@@ -141,28 +142,30 @@ export class MemoryBus implements Bus {
   async publish(event: BusEvent): Promise<void> {
     this.assertOpen();
     assertEventType(event.type);
-    const copy = clone(event);
+    const json = JSON.stringify(event);
+    const copy = parsed(json);
     const position = String(++this.lastPosition);
     for (const follower of this.followers) {
       if (!follower.patterns.some((p) => matchesPattern(p, copy.type))) continue;
       // setImmediate callbacks run in the order they were queued, so followers see publish order.
       setImmediate(() => {
         if (follower.closed) return;
-        this.runFanoutHandler(() => follower.handler(clone(copy), position), copy);
+        this.runFanoutHandler(() => follower.handler(parsed(json), position), copy);
       });
     }
     for (const group of this.groups.values()) {
       if (group.patterns.some((p) => matchesPattern(p, copy.type)))
         group.enqueue({ event: copy, attempt: 1 });
     }
-    this.fanOut(this.fanouts, copy);
+    this.fanOut(this.fanouts, copy, json);
   }
 
   /** Delivers to ephemeral subscribers only; nothing is stored or numbered. */
   async broadcast(event: BusEvent): Promise<void> {
     this.assertOpen();
     assertEventType(event.type);
-    this.fanOut(this.ephemeralFanouts, clone(event));
+    const json = JSON.stringify(event);
+    this.fanOut(this.ephemeralFanouts, parsed(json), json);
   }
 
   /** Registers an ordered follower of the log from its current end. */
@@ -185,12 +188,13 @@ export class MemoryBus implements Bus {
     return this.addFanout(this.ephemeralFanouts, patterns, handler);
   }
 
-  private fanOut(fanouts: Set<Fanout>, copy: BusEvent): void {
+  /** `json` is `copy` serialised: each handler gets its own parse of it. */
+  private fanOut(fanouts: Set<Fanout>, copy: BusEvent, json: string): void {
     for (const fanout of fanouts) {
       if (!fanout.patterns.some((p) => matchesPattern(p, copy.type))) continue;
       setImmediate(() => {
         if (fanout.closed) return;
-        this.runFanoutHandler(() => fanout.handler(clone(copy)), copy);
+        this.runFanoutHandler(() => fanout.handler(parsed(json)), copy);
       });
     }
   }

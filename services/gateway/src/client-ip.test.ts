@@ -35,6 +35,17 @@ describe("client IP behind trusted proxies", () => {
     expect(resolveClientIp("10.0.0.1", undefined, blocks)).toBe("10.0.0.1");
   });
 
+  it("answers each request of a keep-alive connection alike, reading a trusted proxy's header every time", () => {
+    const resolve = clientIpResolver("10.0.0.0/8");
+    const direct = { remoteAddress: "::ffff:203.0.113.7" } as never;
+    expect(resolve({ socket: direct, headers: {} })).toBe("203.0.113.7");
+    expect(resolve({ socket: direct, headers: { "x-forwarded-for": "198.51.100.1" } })).toBe("203.0.113.7");
+    const proxy = { remoteAddress: "10.0.0.1" } as never;
+    expect(resolve({ socket: proxy, headers: { "x-forwarded-for": "198.51.100.1" } })).toBe("198.51.100.1");
+    expect(resolve({ socket: proxy, headers: { "x-forwarded-for": "198.51.100.2" } })).toBe("198.51.100.2");
+    expect(resolve({ socket: proxy, headers: {} })).toBe("10.0.0.1");
+  });
+
   it("refuses a malformed trusted proxy list", () => {
     expect(() => parseTrustedProxies("10.0.0.0/8,example.org")).toThrow(/example\.org/);
   });

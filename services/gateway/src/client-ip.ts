@@ -62,5 +62,19 @@ export function resolveClientIp(
 /** A resolver over the configured trusted proxies. */
 export function clientIpResolver(trustedProxies: string): ClientIpResolver {
   const blocks = parseTrustedProxies(trustedProxies);
-  return (req) => resolveClientIp(req.socket?.remoteAddress ?? "", req.headers["x-forwarded-for"], blocks);
+  // Why per socket: a keep-alive connection's peer never changes, and each BlockList check allocates;
+  // an untrusted peer (the usual case without a proxy) is the answer whatever the headers say.
+  const untrustedPeers = new WeakMap<object, string>();
+  return (req) => {
+    const socket = req.socket;
+    const known = socket ? untrustedPeers.get(socket) : undefined;
+    if (known !== undefined) return known;
+    const peer = socket?.remoteAddress ?? "";
+    const address = normalize(peer);
+    if (socket && peer !== "" && !trusted(blocks, address)) {
+      untrustedPeers.set(socket, address);
+      return address;
+    }
+    return resolveClientIp(peer, req.headers["x-forwarded-for"], blocks);
+  };
 }

@@ -18,10 +18,12 @@ import { WebSocketServer } from "ws";
 import type { GatewayContext, GatewayServices, Viewer } from "./gateway.context.ts";
 import { createGatewaySchema } from "./gateway.schema.ts";
 import { createErrorMasker, extensionsFor } from "./gateway-errors.ts";
+import { MAX_GRAPHQL_BODY_BYTES, preReadJsonBody } from "./graphql-body.ts";
 import { type InboundRateLimit, limitInboundMessages } from "./realtime/inbound-rate-limit.ts";
 import { streamGroupKey } from "./realtime/stream-group-key.ts";
 import type { StreamHub } from "./realtime/stream-hub.ts";
 import type { SessionSockets } from "./session-sockets.ts";
+import { useValidationCache } from "./validation-cache.ts";
 
 /** GraphQL limits from the `graphql.*` configuration. */
 export interface GraphqlLimits {
@@ -102,6 +104,9 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     landingPage: false,
     maskedErrors: { maskError: createErrorMasker(logger) },
     logging: false,
+    maxRequestBodySize: MAX_GRAPHQL_BODY_BYTES,
+    // Parsed documents stay in yoga's cache; validation results in useValidationCache (below).
+    parserAndValidationCache: { validationCache: false },
     plugins: [
       EnvelopArmorPlugin({
         maxDepth: {
@@ -116,14 +121,17 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         maxDirectives: { n: limits.maxDirectives, ...limitRejection },
         blockFieldSuggestion: { enabled: !options.graphiql },
       }),
+      useValidationCache(),
     ],
-    context: async ({ request, req }) => {
+    // Headers come from the Node request itself (the same values: Node keeps one `authorization` and one
+    // `user-agent`), which skips the fetch Headers wrapper.
+    context: async ({ req }) => {
       try {
         return {
           ...services,
-          viewer: await viewerFrom(request.headers.get("authorization") ?? undefined),
+          viewer: await viewerFrom(req.headers.authorization),
           ip: clientIp(req),
-          device: request.headers.get("user-agent") ?? "",
+          device: req.headers["user-agent"] ?? "",
         };
       } catch (error) {
         // A bad token fails the whole request at the edge: 401, no operation runs.
@@ -261,8 +269,18 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
 
   return {
     async handleHttp(req, res) {
-      // The yoga instance is a Node request listener: it parses, executes and writes the response.
-      await yoga(req, res, { req });
+      const body = preReadJsonBody(req);
+      if (body) {
+        try {
+          (req as IncomingMessage & { body?: unknown }).body = await body;
+        } catch {
+          res.destroy();
+          return;
+        }
+      }
+      // The yoga instance is a Node request listener: it parses, executes and writes the response; its
+      // server context already holds `req`.
+      await yoga(req, res);
     },
     handleUpgrade(req, socket, head) {
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));

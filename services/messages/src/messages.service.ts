@@ -71,8 +71,9 @@ function checkContent(content: string, mayBeEmpty = false): string {
   if (content.trim().length === 0) {
     throw new BeepError("BAD_USER_INPUT", "A message needs some text", { field: "content" });
   }
-  // Why code points: the limit is in characters as users count them, not UTF-16 units.
-  if ([...content].length > MAX_CONTENT_CHARS) {
+  // Why code points: the limit is in characters as users count them, not UTF-16 units. A string has no
+  // more code points than UTF-16 units, so only a long one needs counting.
+  if (content.length > MAX_CONTENT_CHARS && [...content].length > MAX_CONTENT_CHARS) {
     throw new BeepError("BAD_USER_INPUT", `At most ${MAX_CONTENT_CHARS} characters`, { field: "content" });
   }
   return content;

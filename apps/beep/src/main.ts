@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import "./node-env.ts";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type BeepConfig, ConfigError, describeConfig, listConfigKeys, loadConfig } from "@beep/config";

@@ -189,18 +189,20 @@ export function createHttpListener(options: HttpListenerOptions): HttpListener {
       const status = res.statusCode;
       const aborted = !finished;
       // Why: the query string may carry tokens (e.g. WebSocket auth), so only the path is logged.
-      logger.info(
-        {
-          request_method: method,
-          request_url: path,
-          response_status: status,
-          response_time: durationMs,
-          protocol: req.httpVersion === "2.0" ? "h2c" : "http/1.1",
-          trace_id: traceId,
-          ...(aborted ? { aborted: true } : {}),
-        },
-        "request",
-      );
+      if (logger.isLevelEnabled("info")) {
+        logger.info(
+          {
+            request_method: method,
+            request_url: path,
+            response_status: status,
+            response_time: durationMs,
+            protocol: req.httpVersion === "2.0" ? "h2c" : "http/1.1",
+            trace_id: traceId,
+            ...(aborted ? { aborted: true } : {}),
+          },
+          "request",
+        );
+      }
       span.setAttribute("http.response.status_code", status);
       if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();

@@ -14,13 +14,14 @@ import {
 import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga } from "graphql-yoga";
-import { WebSocketServer } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 import type { GatewayContext, GatewayServices, Viewer } from "./gateway.context.ts";
 import { createGatewaySchema } from "./gateway.schema.ts";
 import { createErrorMasker, extensionsFor } from "./gateway-errors.ts";
 import { type InboundRateLimit, limitInboundMessages } from "./realtime/inbound-rate-limit.ts";
 import { streamGroupKey } from "./realtime/stream-group-key.ts";
 import type { StreamHub } from "./realtime/stream-hub.ts";
+import { WsStreamSocket } from "./realtime/ws-stream-socket.ts";
 import type { SessionSockets } from "./session-sockets.ts";
 
 /** GraphQL limits from the `graphql.*` configuration. */
@@ -157,8 +158,17 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     result instanceof Promise ? result.then(maskErrors) : maskErrors(result);
   // Stream payloads are executed once for many users: no viewer, so no field may depend on who reads it.
   const streamContext: GatewayContext = { ...services, viewer: undefined, ip: "", device: "" };
+  // One per connection, made on its first stream: the socket the hub corks and cuts off.
+  const streamSocketOf = (extra: {
+    socket: WebSocket;
+    request: IncomingMessage;
+    streamSocket?: WsStreamSocket;
+  }) => {
+    extra.streamSocket ??= new WsStreamSocket(extra.socket, extra.request.socket);
+    return extra.streamSocket;
+  };
   const expiryTimers = new WeakMap<object, NodeJS.Timeout>();
-  useServer<Record<string, unknown>, { viewer?: Viewer }>(
+  useServer<Record<string, unknown>, { viewer?: Viewer; streamSocket?: WsStreamSocket }>(
     {
       onConnect: async (ctx) => {
         try {
@@ -222,7 +232,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
                 subscriptionId: id,
                 userId,
                 since,
-                socket: ctx.extra.socket,
+                socket: streamSocketOf(ctx.extra),
                 groupKey: streamGroupKey(payload.query, document, payload),
                 // graphql-js execute runs the subscription selection on one event (what graphql's subscribe
                 // does per event); yoga's executor would start a new subscription instead.

@@ -15,7 +15,8 @@ import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga } from "graphql-yoga";
 import { type WebSocket, WebSocketServer } from "ws";
-import type { GatewayContext, GatewayServices, Viewer } from "./gateway.context.ts";
+import { ExpiryTimers } from "./expiry-timers.ts";
+import type { GatewayContext, GatewayServices, StreamOpener, Viewer } from "./gateway.context.ts";
 import { createGatewaySchema } from "./gateway.schema.ts";
 import { createErrorMasker, extensionsFor } from "./gateway-errors.ts";
 import { type InboundRateLimit, limitInboundMessages } from "./realtime/inbound-rate-limit.ts";
@@ -68,6 +69,11 @@ const limitRejection = {
       ),
   ],
 };
+
+/** The `events` opener of one subscription, and the hub's iterator once it opened. */
+interface OpenedStream extends StreamOpener {
+  opened?: AsyncIterableIterator<never>;
+}
 
 /** WebSocket close code for a missing, invalid or expired token (api.md). */
 export const CLOSE_UNAUTHENTICATED = 4401;
@@ -167,7 +173,10 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     extra.streamSocket ??= new WsStreamSocket(extra.socket, extra.request.socket);
     return extra.streamSocket;
   };
-  const expiryTimers = new WeakMap<object, NodeJS.Timeout>();
+  // An open socket must not outlive its token: closed so the client refreshes and resumes (one timer for all).
+  const tokenExpiries = new ExpiryTimers<WebSocket>((socket) =>
+    socket.close(CLOSE_UNAUTHENTICATED, "Access token expired"),
+  );
   useServer<Record<string, unknown>, { viewer?: Viewer; streamSocket?: WsStreamSocket }>(
     {
       onConnect: async (ctx) => {
@@ -177,13 +186,9 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
           if (viewer) {
             await options.checkSession?.(viewer.accessToken);
             options.sessionSockets?.add(viewer.sessionId, ctx.extra.socket);
-            // An open socket must not outlive its token: close it so the client refreshes and resumes.
-            const timer = setTimeout(
-              () => ctx.extra.socket.close(CLOSE_UNAUTHENTICATED, "Access token expired"),
-              Math.max(0, viewer.expiresAt.getTime() - Date.now()),
-            );
-            timer.unref();
-            expiryTimers.set(ctx.extra.socket, timer);
+            // Closed while the session was checked: onClose has run, nothing to expire.
+            if (ctx.extra.socket.readyState === ctx.extra.socket.OPEN)
+              tokenExpiries.add(ctx.extra.socket, viewer.expiresAt.getTime());
           }
           return true;
         } catch (error) {
@@ -196,9 +201,11 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         }
       },
       onClose: (ctx) => {
-        const timer = expiryTimers.get(ctx.extra.socket);
-        if (timer) clearTimeout(timer);
-        if (ctx.extra.viewer) options.sessionSockets?.remove(ctx.extra.viewer.sessionId, ctx.extra.socket);
+        const viewer = ctx.extra.viewer;
+        if (viewer) {
+          tokenExpiries.delete(ctx.extra.socket, viewer.expiresAt.getTime());
+          options.sessionSockets?.remove(viewer.sessionId, ctx.extra.socket);
+        }
       },
       onSubscribe: async (ctx, id, payload) => {
         const { schema, execute, subscribe, parse, validate } = yoga.getEnveloped({
@@ -226,9 +233,9 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
           device: ctx.extra.request.headers["user-agent"] ?? "",
         };
         if (streams && getOperationAST(document, payload.operationName)?.operation === "subscription") {
-          contextValue.stream = {
-            open: (userId, since) =>
-              streams.open({
+          const stream: OpenedStream = {
+            open: async (userId, since) => {
+              stream.opened = await streams.open({
                 subscriptionId: id,
                 userId,
                 since,
@@ -247,8 +254,11 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
                       rootValue: root,
                     }),
                   ),
-              }),
+              });
+              return stream.opened;
+            },
           };
+          contextValue.stream = stream;
         }
         return {
           schema,
@@ -258,6 +268,12 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
           contextValue,
           rootValue: { execute, subscribe },
         };
+      },
+      onOperation: (_ctx, _id, _payload, execArgs, result) => {
+        // An open events stream never yields through graphql (the hub writes its frames): graphql-ws holds the
+        // hub's iterator itself rather than the execution's wrappers around it, which each held stream would keep.
+        const opened = (execArgs.contextValue as { stream?: OpenedStream } | undefined)?.stream?.opened;
+        return opened && Symbol.asyncIterator in result ? opened : undefined;
       },
       execute: (args) => (args.rootValue as { execute: typeof import("graphql").execute }).execute(args),
       subscribe: (args) =>

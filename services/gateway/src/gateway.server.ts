@@ -70,6 +70,17 @@ const limitRejection = {
   ],
 };
 
+/** What the WebSocket server keeps per connection (graphql-ws's `extra`, next to the socket). */
+type ConnectionExtra = {
+  viewer?: Viewer;
+  /** Set by onConnect, which graphql-ws runs before any operation. */
+  ip?: string;
+  device?: string;
+  /** The TCP socket under the WebSocket. */
+  tcp?: Duplex;
+  streamSocket?: WsStreamSocket;
+};
+
 /** The `events` opener of one subscription, and the hub's iterator once it opened. */
 interface OpenedStream extends StreamOpener {
   opened?: AsyncIterableIterator<never>;
@@ -165,21 +176,24 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
   // Stream payloads are executed once for many users: no viewer, so no field may depend on who reads it.
   const streamContext: GatewayContext = { ...services, viewer: undefined, ip: "", device: "" };
   // One per connection, made on its first stream: the socket the hub corks and cuts off.
-  const streamSocketOf = (extra: {
-    socket: WebSocket;
-    request: IncomingMessage;
-    streamSocket?: WsStreamSocket;
-  }) => {
-    extra.streamSocket ??= new WsStreamSocket(extra.socket, extra.request.socket);
+  const streamSocketOf = (extra: ConnectionExtra & { socket: WebSocket }) => {
+    extra.streamSocket ??= new WsStreamSocket(extra.socket, extra.tcp as Duplex);
     return extra.streamSocket;
   };
   // An open socket must not outlive its token: closed so the client refreshes and resumes (one timer for all).
   const tokenExpiries = new ExpiryTimers<WebSocket>((socket) =>
     socket.close(CLOSE_UNAUTHENTICATED, "Access token expired"),
   );
-  useServer<Record<string, unknown>, { viewer?: Viewer; streamSocket?: WsStreamSocket }>(
+  useServer<Record<string, unknown>, ConnectionExtra>(
     {
       onConnect: async (ctx) => {
+        // What later operations need of the upgrade request, taken now: graphql-ws would otherwise hold the
+        // request (its headers and stream state) for the connection's whole life.
+        const { request } = ctx.extra;
+        ctx.extra.ip = clientIp(request);
+        ctx.extra.device = request.headers["user-agent"] ?? "";
+        ctx.extra.tcp = request.socket;
+        (ctx.extra as { request?: IncomingMessage }).request = undefined;
         try {
           const viewer = await viewerFrom(ctx.connectionParams?.authorization);
           ctx.extra.viewer = viewer;
@@ -210,7 +224,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       onSubscribe: async (ctx, id, payload) => {
         const { schema, execute, subscribe, parse, validate } = yoga.getEnveloped({
           ...ctx,
-          req: ctx.extra.request,
+          // Not kept past onConnect (above); no plugin of this server reads it over WebSocket.
+          req: undefined as unknown as IncomingMessage,
           socket: ctx.extra.socket,
           params: payload,
         });
@@ -229,8 +244,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         const contextValue: GatewayContext = {
           ...services,
           viewer: ctx.extra.viewer,
-          ip: clientIp(ctx.extra.request),
-          device: ctx.extra.request.headers["user-agent"] ?? "",
+          ip: ctx.extra.ip ?? "",
+          device: ctx.extra.device ?? "",
         };
         if (streams && getOperationAST(document, payload.operationName)?.operation === "subscription") {
           const stream: OpenedStream = {

@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { BenchDeployment } from "./lib/beep-deployment.ts";
+import { type BenchDeployment, cpuMsOf } from "./lib/beep-deployment.ts";
 import { community } from "./lib/community.ts";
 import { GraphqlSender } from "./lib/graphql-sender.ts";
 import { percentile, sleep } from "./lib/stats.ts";
@@ -15,6 +15,8 @@ export interface BroadcastFigures {
   deliveriesPerSecond: number;
   deliverP50Ms: number;
   deliverP99Ms: number;
+  /** CPU time (user + system) of the broadcasting process per delivery: steadier than the rate here. */
+  cpuUsPerDelivery: number;
 }
 
 export interface FanoutFigures {
@@ -37,8 +39,16 @@ async function broadcastLoop(
   window: number,
   firstIndex: number,
   publish: (index: number) => Promise<void>,
-): Promise<{ messages: number; deliveriesPerSecond: number; latencies: number[]; stalled: boolean }> {
+  serverPid: number,
+): Promise<{
+  messages: number;
+  deliveriesPerSecond: number;
+  latencies: number[];
+  stalled: boolean;
+  cpuUsPerDelivery: number;
+}> {
   await clients.reset();
+  const cpuBefore = await cpuMsOf(serverPid);
   const began = performance.now();
   const stopAt = began + seconds * 1000;
   let sent = firstIndex;
@@ -69,8 +79,15 @@ async function broadcastLoop(
   await Promise.all(inFlight);
   // A stall is not counted as time spent delivering: the rate runs to the last progress.
   const elapsed = ((stalled ? lastProgress : performance.now()) - began) / 1000;
+  const cpuMs = (await cpuMsOf(serverPid)) - cpuBefore;
   const { received, latencies } = await clients.report();
-  return { messages: sent - firstIndex, deliveriesPerSecond: received / elapsed, latencies, stalled };
+  return {
+    messages: sent - firstIndex,
+    deliveriesPerSecond: received / elapsed,
+    latencies,
+    stalled,
+    cpuUsPerDelivery: (cpuMs * 1000) / Math.max(1, received),
+  };
 }
 
 /**
@@ -91,14 +108,28 @@ export async function benchFanout(
   let beepFigures: BroadcastFigures;
   try {
     // Warm-up (and a sample frame for the raw server's template).
-    await broadcastLoop(clients, 2, window, 10_000_000, async (index) => {
-      await sender.send(room.owner.token, room.channelId, benchContent(index));
-    });
+    await broadcastLoop(
+      clients,
+      2,
+      window,
+      10_000_000,
+      async (index) => {
+        await sender.send(room.owner.token, room.channelId, benchContent(index));
+      },
+      beep.pid,
+    );
     await sleep(500);
     frameSample = (await clients.report()).frameSample;
-    const run = await broadcastLoop(clients, seconds, window, 20_000_000, async (index) => {
-      await sender.send(room.owner.token, room.channelId, benchContent(index));
-    });
+    const run = await broadcastLoop(
+      clients,
+      seconds,
+      window,
+      20_000_000,
+      async (index) => {
+        await sender.send(room.owner.token, room.channelId, benchContent(index));
+      },
+      beep.pid,
+    );
     beepFigures = {
       connections: room.connected,
       stalled: run.stalled,
@@ -106,6 +137,7 @@ export async function benchFanout(
       deliveriesPerSecond: run.deliveriesPerSecond,
       deliverP50Ms: percentile(run.latencies, 0.5),
       deliverP99Ms: percentile(run.latencies, 0.99),
+      cpuUsPerDelivery: run.cpuUsPerDelivery,
     };
   } finally {
     sender.close();
@@ -123,8 +155,9 @@ export async function benchFanout(
     const publish = async (index: number) => {
       raw.child.send({ type: "broadcast", index, sentAt: performance.timeOrigin + performance.now() });
     };
-    await broadcastLoop(clients, 2, window, 10_000_000, publish);
-    const run = await broadcastLoop(clients, seconds, window, 20_000_000, publish);
+    const rawPid = raw.child.pid ?? 0;
+    await broadcastLoop(clients, 2, window, 10_000_000, publish, rawPid);
+    const run = await broadcastLoop(clients, seconds, window, 20_000_000, publish, rawPid);
     const rawFigures = {
       connections: connected,
       stalled: run.stalled,
@@ -132,6 +165,7 @@ export async function benchFanout(
       deliveriesPerSecond: run.deliveriesPerSecond,
       deliverP50Ms: percentile(run.latencies, 0.5),
       deliverP99Ms: percentile(run.latencies, 0.99),
+      cpuUsPerDelivery: run.cpuUsPerDelivery,
     };
     return {
       members,

@@ -90,9 +90,9 @@ try {
       const fanout = await benchFanout(beep, fanoutClients, plan.fanoutMembers, plan.seconds);
       out(
         `  Fan-out to one channel of ${int(fanout.members)} members (${plan.fanoutProcesses} client processes, ≤ 4 messages ahead of the slowest socket, ${fanout.frameBytes}-byte frames)\n` +
-          `    Beep gateway  ${int(fanout.beep.deliveriesPerSecond)} deliveries/s over ${int(fanout.beep.connections)} connections (${fanout.beep.messages} messages${fanout.beep.stalled ? ", STALLED: a connection stopped receiving" : ""})   deliver p50 ${round(fanout.beep.deliverP50Ms)} ms   p99 ${round(fanout.beep.deliverP99Ms)} ms\n` +
-          `    raw ws        ${int(fanout.raw.deliveriesPerSecond)} deliveries/s over ${int(fanout.raw.connections)} connections (${fanout.raw.messages} messages${fanout.raw.stalled ? ", STALLED: a connection stopped receiving" : ""})   deliver p50 ${round(fanout.raw.deliverP50Ms)} ms   p99 ${round(fanout.raw.deliverP99Ms)} ms\n` +
-          `    Beep / raw ws ceiling: ${round(fanout.ratio * 100)}% (target ≥ 70%)\n` +
+          `    Beep gateway  ${int(fanout.beep.deliveriesPerSecond)} deliveries/s over ${int(fanout.beep.connections)} connections (${fanout.beep.messages} messages${fanout.beep.stalled ? ", STALLED: a connection stopped receiving" : ""})   deliver p50 ${round(fanout.beep.deliverP50Ms)} ms   p99 ${round(fanout.beep.deliverP99Ms)} ms   CPU ${round(fanout.beep.cpuUsPerDelivery, 2)} µs per delivery\n` +
+          `    raw ws        ${int(fanout.raw.deliveriesPerSecond)} deliveries/s over ${int(fanout.raw.connections)} connections (${fanout.raw.messages} messages${fanout.raw.stalled ? ", STALLED: a connection stopped receiving" : ""})   deliver p50 ${round(fanout.raw.deliverP50Ms)} ms   p99 ${round(fanout.raw.deliverP99Ms)} ms   CPU ${round(fanout.raw.cpuUsPerDelivery, 2)} µs per delivery\n` +
+          `    Beep / raw ws ceiling: ${round(fanout.ratio * 100)}% (target ≥ 70%); CPU per delivery raw / Beep: ${round((fanout.raw.cpuUsPerDelivery / fanout.beep.cpuUsPerDelivery) * 100)}%\n` +
           `    ${load()}\n`,
       );
     } finally {

@@ -14,14 +14,16 @@ import {
 import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga } from "graphql-yoga";
-import { WebSocketServer } from "ws";
-import type { GatewayContext, GatewayServices, Viewer } from "./gateway.context.ts";
+import { type WebSocket, WebSocketServer } from "ws";
+import { ExpiryTimers } from "./expiry-timers.ts";
+import type { GatewayContext, GatewayServices, StreamOpener, Viewer } from "./gateway.context.ts";
 import { createGatewaySchema } from "./gateway.schema.ts";
 import { createErrorMasker, extensionsFor } from "./gateway-errors.ts";
 import { MAX_GRAPHQL_BODY_BYTES, preReadJsonBody } from "./graphql-body.ts";
 import { type InboundRateLimit, limitInboundMessages } from "./realtime/inbound-rate-limit.ts";
 import { streamGroupKey } from "./realtime/stream-group-key.ts";
 import type { StreamHub } from "./realtime/stream-hub.ts";
+import { WsStreamSocket } from "./realtime/ws-stream-socket.ts";
 import type { SessionSockets } from "./session-sockets.ts";
 import { useValidationCache } from "./validation-cache.ts";
 
@@ -69,6 +71,22 @@ const limitRejection = {
       ),
   ],
 };
+
+/** What the WebSocket server keeps per connection (graphql-ws's `extra`, next to the socket). */
+type ConnectionExtra = {
+  viewer?: Viewer;
+  /** Set by onConnect, which graphql-ws runs before any operation. */
+  ip?: string;
+  device?: string;
+  /** The TCP socket under the WebSocket. */
+  tcp?: Duplex;
+  streamSocket?: WsStreamSocket;
+};
+
+/** The `events` opener of one subscription, and the hub's iterator once it opened. */
+interface OpenedStream extends StreamOpener {
+  opened?: AsyncIterableIterator<never>;
+}
 
 /** WebSocket close code for a missing, invalid or expired token (api.md). */
 export const CLOSE_UNAUTHENTICATED = 4401;
@@ -165,23 +183,34 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     result instanceof Promise ? result.then(maskErrors) : maskErrors(result);
   // Stream payloads are executed once for many users: no viewer, so no field may depend on who reads it.
   const streamContext: GatewayContext = { ...services, viewer: undefined, ip: "", device: "" };
-  const expiryTimers = new WeakMap<object, NodeJS.Timeout>();
-  useServer<Record<string, unknown>, { viewer?: Viewer }>(
+  // One per connection, made on its first stream: the socket the hub corks and cuts off.
+  const streamSocketOf = (extra: ConnectionExtra & { socket: WebSocket }) => {
+    extra.streamSocket ??= new WsStreamSocket(extra.socket, extra.tcp as Duplex);
+    return extra.streamSocket;
+  };
+  // An open socket must not outlive its token: closed so the client refreshes and resumes (one timer for all).
+  const tokenExpiries = new ExpiryTimers<WebSocket>((socket) =>
+    socket.close(CLOSE_UNAUTHENTICATED, "Access token expired"),
+  );
+  useServer<Record<string, unknown>, ConnectionExtra>(
     {
       onConnect: async (ctx) => {
+        // What later operations need of the upgrade request, taken now: graphql-ws would otherwise hold the
+        // request (its headers and stream state) for the connection's whole life.
+        const { request } = ctx.extra;
+        ctx.extra.ip = clientIp(request);
+        ctx.extra.device = request.headers["user-agent"] ?? "";
+        ctx.extra.tcp = request.socket;
+        (ctx.extra as { request?: IncomingMessage }).request = undefined;
         try {
           const viewer = await viewerFrom(ctx.connectionParams?.authorization);
           ctx.extra.viewer = viewer;
           if (viewer) {
             await options.checkSession?.(viewer.accessToken);
             options.sessionSockets?.add(viewer.sessionId, ctx.extra.socket);
-            // An open socket must not outlive its token: close it so the client refreshes and resumes.
-            const timer = setTimeout(
-              () => ctx.extra.socket.close(CLOSE_UNAUTHENTICATED, "Access token expired"),
-              Math.max(0, viewer.expiresAt.getTime() - Date.now()),
-            );
-            timer.unref();
-            expiryTimers.set(ctx.extra.socket, timer);
+            // Closed while the session was checked: onClose has run, nothing to expire.
+            if (ctx.extra.socket.readyState === ctx.extra.socket.OPEN)
+              tokenExpiries.add(ctx.extra.socket, viewer.expiresAt.getTime());
           }
           return true;
         } catch (error) {
@@ -194,14 +223,17 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         }
       },
       onClose: (ctx) => {
-        const timer = expiryTimers.get(ctx.extra.socket);
-        if (timer) clearTimeout(timer);
-        if (ctx.extra.viewer) options.sessionSockets?.remove(ctx.extra.viewer.sessionId, ctx.extra.socket);
+        const viewer = ctx.extra.viewer;
+        if (viewer) {
+          tokenExpiries.delete(ctx.extra.socket, viewer.expiresAt.getTime());
+          options.sessionSockets?.remove(viewer.sessionId, ctx.extra.socket);
+        }
       },
       onSubscribe: async (ctx, id, payload) => {
         const { schema, execute, subscribe, parse, validate } = yoga.getEnveloped({
           ...ctx,
-          req: ctx.extra.request,
+          // Not kept past onConnect (above); no plugin of this server reads it over WebSocket.
+          req: undefined as unknown as IncomingMessage,
           socket: ctx.extra.socket,
           params: payload,
         });
@@ -220,17 +252,17 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         const contextValue: GatewayContext = {
           ...services,
           viewer: ctx.extra.viewer,
-          ip: clientIp(ctx.extra.request),
-          device: ctx.extra.request.headers["user-agent"] ?? "",
+          ip: ctx.extra.ip ?? "",
+          device: ctx.extra.device ?? "",
         };
         if (streams && getOperationAST(document, payload.operationName)?.operation === "subscription") {
-          contextValue.stream = {
-            open: (userId, since) =>
-              streams.open({
+          const stream: OpenedStream = {
+            open: async (userId, since) => {
+              stream.opened = await streams.open({
                 subscriptionId: id,
                 userId,
                 since,
-                socket: ctx.extra.socket,
+                socket: streamSocketOf(ctx.extra),
                 groupKey: streamGroupKey(payload.query, document, payload),
                 // graphql-js execute runs the subscription selection on one event (what graphql's subscribe
                 // does per event); yoga's executor would start a new subscription instead.
@@ -245,8 +277,11 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
                       rootValue: root,
                     }),
                   ),
-              }),
+              });
+              return stream.opened;
+            },
           };
+          contextValue.stream = stream;
         }
         return {
           schema,
@@ -256,6 +291,12 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
           contextValue,
           rootValue: { execute, subscribe },
         };
+      },
+      onOperation: (_ctx, _id, _payload, execArgs, result) => {
+        // An open events stream never yields through graphql (the hub writes its frames): graphql-ws holds the
+        // hub's iterator itself rather than the execution's wrappers around it, which each held stream would keep.
+        const opened = (execArgs.contextValue as { stream?: OpenedStream } | undefined)?.stream?.opened;
+        return opened && Symbol.asyncIterator in result ? opened : undefined;
       },
       execute: (args) => (args.rootValue as { execute: typeof import("graphql").execute }).execute(args),
       subscribe: (args) =>

@@ -4,6 +4,7 @@ import type { Logger } from "@beep/observability";
 import type { Audience, AudienceIndex, EventRoute, RoutedEvent, VisibilityShift } from "./audience.ts";
 import { HeldOpenIterator } from "./held-open-iterator.ts";
 import { ReplayRing, type RingEntry } from "./replay-ring.ts";
+import { TurnCorks } from "./turn-corks.ts";
 
 /** WebSocket close code for a socket whose unsent data exceeded `gateway.maxSocketBufferBytes` (api.md). */
 export const CLOSE_SLOW_CONSUMER = 4008;
@@ -37,6 +38,13 @@ export interface StreamSocket {
   /** 1 = open (WebSocket readyState). */
   readonly readyState: number;
   close(code: number, reason: string): void;
+  /**
+   * Holds back this socket's writes until {@link uncork} (net.Socket semantics, calls nest). When present,
+   * the hub corks a socket on its first frame of an event-loop turn and uncorks every written socket once
+   * after the turn, so a burst costs one write per socket; the slow-consumer check then runs after the uncork.
+   */
+  cork?(): void;
+  uncork?(): void;
 }
 
 /** One `events` subscription asking to go live. */
@@ -78,17 +86,43 @@ export interface StreamHubOptions {
   now?: () => number;
 }
 
-interface Subscriber extends StreamRequest {
+interface Subscriber {
+  readonly subscriptionId: string;
+  readonly userId: string;
+  readonly socket: StreamSocket;
+  readonly execute: (root: StreamRoot) => unknown;
+  readonly group: Group;
   /** Positions at or below this were replayed, skipped or precede the subscription. */
   after: number;
   closed: boolean;
   attached: boolean;
+  /** The fan-out that last delivered to this subscriber (a recipient listed twice gets one frame). */
+  fanOut: number;
   /** Frames waiting for an asynchronous execution, sent in order. */
   backlog: number;
-  tail: Promise<void>;
+  /** The last of those frames; only while backlog > 0. */
+  tail: Promise<void> | undefined;
   iterator: HeldOpenIterator;
   /** Resumed (replayed or skipped ahead) until this time (ms): see {@link RESUME_GRACE_MS}. */
   graceUntil?: number;
+}
+
+/** Open subscriptions with equal group keys: executed once per event for all of them. */
+interface Group {
+  readonly key: string;
+  members: number;
+  /** The fan-out {@link Group.rendering} belongs to. */
+  fanOut: number;
+  rendering: Rendering | undefined;
+}
+
+/** One execution's payload and the frames made of it, shared by every subscriber of a group. */
+interface Rendering {
+  readonly payload: Payload;
+  /** Frames differ only by subscription id (clients mostly reuse the same ids): one UTF-8 frame per id. */
+  frameId?: string;
+  frame?: Buffer;
+  otherFrames?: Map<string, Buffer>;
 }
 
 /** A frame payload; undefined when the execution failed (logged, nothing sent). */
@@ -125,6 +159,11 @@ export class StreamHub {
   /** Recently resumed subscribers (see {@link RESUME_GRACE_MS}). */
   private readonly graced = new Set<Subscriber>();
   private readonly bySocket = new Map<StreamSocket, Set<Subscriber>>();
+  private readonly groups = new Map<string, Group>();
+  /** Sockets written in this event-loop turn, uncorked after it. */
+  private readonly corks = new TurnCorks<StreamSocket>((socket) => this.checkBuffered(socket));
+  /** Counts fan-outs, to tell this one's renderings from earlier ones without a map per event. */
+  private fanOuts = 0;
   private readonly pending: { event: BusEvent; position: number }[] = [];
   private readonly metrics: StreamHubMetrics;
   private follow: FollowSubscription | undefined;
@@ -180,13 +219,19 @@ export class StreamHub {
   async open(request: StreamRequest): Promise<AsyncIterableIterator<never>> {
     const since = parseSince(request.since);
     const ring = this.requireRing();
+    // Only what delivery needs is kept per subscription (not the request): held streams are many.
     const subscriber: Subscriber = {
-      ...request,
+      subscriptionId: request.subscriptionId,
+      userId: request.userId,
+      socket: request.socket,
+      execute: request.execute,
+      group: this.joinGroup(request.groupKey),
       after: 0,
       closed: false,
       attached: false,
+      fanOut: 0,
       backlog: 0,
-      tail: Promise.resolve(),
+      tail: undefined,
       iterator: new HeldOpenIterator(() => this.remove(subscriber)),
     };
     await this.options.audienceIndex.attach(request.userId);
@@ -194,6 +239,7 @@ export class StreamHub {
     if (subscriber.iterator.done) {
       // Completed (or socket closed) while attaching.
       subscriber.closed = true;
+      this.leaveGroup(subscriber.group);
       this.options.audienceIndex.detach(request.userId);
       return subscriber.iterator;
     }
@@ -233,7 +279,8 @@ export class StreamHub {
   private replay(subscriber: Subscriber, entry: RingEntry): void {
     for (const routed of entry.routed) {
       if (!this.includes(routed.audience, subscriber.userId)) continue;
-      this.deliver(subscriber, this.render(subscriber.execute, rootOf(routed, String(entry.position))));
+      const rendering = { payload: this.render(subscriber.execute, rootOf(routed, String(entry.position))) };
+      if (this.deliver(subscriber, rendering)) this.metrics.delivered(1);
     }
   }
 
@@ -257,7 +304,22 @@ export class StreamHub {
   private resync(subscriber: Subscriber, reason: ResyncReason, last: number): void {
     this.metrics.resync(reason);
     const root: StreamRoot = { seq: String(last), event: { __typename: "ResyncRequired", reason } };
-    this.deliver(subscriber, this.render(subscriber.execute, root));
+    if (this.deliver(subscriber, { payload: this.render(subscriber.execute, root) }))
+      this.metrics.delivered(1);
+  }
+
+  private joinGroup(key: string): Group {
+    let group = this.groups.get(key);
+    if (!group) {
+      group = { key, members: 0, fanOut: 0, rendering: undefined };
+      this.groups.set(key, group);
+    }
+    group.members++;
+    return group;
+  }
+
+  private leaveGroup(group: Group): void {
+    if (--group.members === 0) this.groups.delete(group.key);
   }
 
   private register(subscriber: Subscriber): void {
@@ -281,6 +343,7 @@ export class StreamHub {
     }
     const forSocket = this.bySocket.get(subscriber.socket);
     if (forSocket?.delete(subscriber) && forSocket.size === 0) this.bySocket.delete(subscriber.socket);
+    this.leaveGroup(subscriber.group);
     if (subscriber.attached) this.options.audienceIndex.detach(subscriber.userId);
   }
 
@@ -320,29 +383,31 @@ export class StreamHub {
     for (const r of routed) this.fanOut(r, position);
   }
 
+  /**
+   * Delivers to every open subscriber of the audience, executing the selection once per group (on the
+   * group's first subscriber in this fan-out). No per-event maps: a group and a subscriber remember the
+   * fan-out they were last part of.
+   */
   private fanOut(routed: RoutedEvent, position: number, seq = String(position)): void {
-    const groups = new Map<string, Subscriber[]>();
-    const seen = new Set<string>();
+    const fanOut = ++this.fanOuts;
+    let root: StreamRoot | undefined;
+    let delivered = 0;
     for (const userId of this.options.audienceIndex.recipients(routed.audience)) {
-      if (seen.has(userId)) continue;
-      seen.add(userId);
       const subscribers = this.byUser.get(userId);
       if (!subscribers) continue;
       for (const subscriber of subscribers) {
-        if (position <= subscriber.after) continue;
-        const group = groups.get(subscriber.groupKey);
-        if (group) group.push(subscriber);
-        else groups.set(subscriber.groupKey, [subscriber]);
+        if (position <= subscriber.after || subscriber.fanOut === fanOut) continue;
+        subscriber.fanOut = fanOut;
+        const { group } = subscriber;
+        if (group.fanOut !== fanOut || !group.rendering) {
+          root ??= rootOf(routed, seq);
+          group.fanOut = fanOut;
+          group.rendering = { payload: this.render(subscriber.execute, root) };
+        }
+        if (this.deliver(subscriber, group.rendering)) delivered++;
       }
     }
-    if (groups.size === 0) return;
-    const root = rootOf(routed, seq);
-    for (const group of groups.values()) {
-      const payload = this.render(group[0]!.execute, root);
-      // Frames differ only by subscription id (clients mostly reuse the same ids): one UTF-8 frame per id.
-      const frames = new Map<string, Buffer>();
-      for (const subscriber of group) this.deliver(subscriber, payload, frames);
-    }
+    if (delivered > 0) this.metrics.delivered(delivered);
   }
 
   /** Ephemeral events (typing) are routed and delivered at once, never stored; seq = last durable position. */
@@ -376,41 +441,46 @@ export class StreamHub {
     }
   }
 
-  private deliver(subscriber: Subscriber, payload: Payload, frames?: Map<string, Buffer>): void {
-    if (subscriber.closed) return;
-    if (!(payload instanceof Promise) && subscriber.backlog === 0) {
-      if (payload !== undefined) this.write(subscriber, payload, frames);
-      return;
+  /** Writes the rendering's frame now, or after the frames before it; true when written now. */
+  private deliver(subscriber: Subscriber, rendering: Rendering): boolean {
+    if (subscriber.closed) return false;
+    const { payload } = rendering;
+    if (subscriber.backlog === 0 && !(payload instanceof Promise)) {
+      return payload !== undefined && this.write(subscriber, payload, rendering);
     }
     // An asynchronous execution: later frames wait behind it so order is kept per subscription.
     subscriber.backlog++;
-    subscriber.tail = subscriber.tail
+    subscriber.tail = (subscriber.tail ?? Promise.resolve())
       .then(() => payload)
       .then((json) => {
-        if (json !== undefined) this.write(subscriber, json, frames);
+        if (json !== undefined && this.write(subscriber, json, rendering)) this.metrics.delivered(1);
       })
       .finally(() => {
-        subscriber.backlog--;
+        if (--subscriber.backlog === 0) subscriber.tail = undefined;
       });
+    return false;
   }
 
-  private write(subscriber: Subscriber, payload: string, frames?: Map<string, Buffer>): void {
+  private write(subscriber: Subscriber, payload: string, rendering: Rendering): boolean {
     const { socket } = subscriber;
-    if (subscriber.closed || socket.readyState !== 1) return;
+    if (subscriber.closed || socket.readyState !== 1) return false;
+    let corked: boolean;
     try {
-      const id = subscriber.subscriptionId;
-      let frame = frames?.get(id);
-      if (!frame) {
-        frame = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`);
-        frames?.set(id, frame);
-      }
+      const frame = frameOf(rendering, subscriber.subscriptionId, payload);
+      corked = this.corks.hold(socket);
       socket.send(frame, TEXT_FRAME);
     } catch (err) {
       this.options.logger.warn({ err }, "stream frame not sent");
-      return;
+      return false;
     }
-    this.metrics.delivered(1);
-    if (socket.bufferedAmount > this.options.maxSocketBufferBytes) this.cutOff(socket);
+    // A corked socket is checked once its writes went out (what is corked is not unsent data of a slow reader).
+    if (!corked) this.checkBuffered(socket);
+    return true;
+  }
+
+  private checkBuffered(socket: StreamSocket): void {
+    if (socket.readyState === 1 && socket.bufferedAmount > this.options.maxSocketBufferBytes)
+      this.cutOff(socket);
   }
 
   /** A socket that does not read fast enough: closed, and nothing more is queued for it. */
@@ -445,6 +515,22 @@ export class StreamHub {
 }
 
 const TEXT_FRAME = { binary: false };
+
+/** The frame of `payload` for one subscription id, made once per id and rendering. */
+function frameOf(rendering: Rendering, id: string, payload: string): Buffer {
+  if (rendering.frameId === id) return rendering.frame!;
+  let frame = rendering.otherFrames?.get(id);
+  if (frame) return frame;
+  frame = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`);
+  if (rendering.frameId === undefined) {
+    rendering.frameId = id;
+    rendering.frame = frame;
+  } else {
+    rendering.otherFrames ??= new Map();
+    rendering.otherFrames.set(id, frame);
+  }
+  return frame;
+}
 
 function rootOf(routed: RoutedEvent, seq: string): StreamRoot {
   return { seq, event: { ...routed.data, __typename: routed.typename } };

@@ -37,8 +37,25 @@ export function assertGroup(group: string): void {
   }
 }
 
+// Every event is matched against every subscription's patterns, and both sides come from a small set
+// (event types and patterns are written in code): remember answers rather than split strings per event.
+const MATCH_CACHE_LIMIT = 10_000;
+const matchCache = new Map<string, boolean>();
+
 /** True when `type` matches `pattern` (`*` = one token, `>` = one or more trailing tokens). */
 export function matchesPattern(pattern: string, type: string): boolean {
+  if (pattern === ">") return true;
+  const key = `${pattern} ${type}`;
+  let matches = matchCache.get(key);
+  if (matches === undefined) {
+    if (matchCache.size >= MATCH_CACHE_LIMIT) matchCache.clear();
+    matches = matchesPatternUncached(pattern, type);
+    matchCache.set(key, matches);
+  }
+  return matches;
+}
+
+function matchesPatternUncached(pattern: string, type: string): boolean {
   const p = pattern.split(".");
   const t = type.split(".");
   for (let i = 0; i < p.length; i++) {

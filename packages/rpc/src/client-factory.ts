@@ -60,16 +60,23 @@ export function createClientFactory(options: ClientFactoryOptions): ClientFactor
     return peer.transport;
   }
 
+  // Callers may ask for a client per request: one per service, made once.
+  const clients = new Map<DescService, Client<DescService>>();
   return {
-    client(service) {
+    client<T extends DescService>(service: T): Client<T> {
+      const made = clients.get(service);
+      if (made) return made as Client<T>;
       const transport = transportFor(service.typeName);
       options.logger.debug(
         { rpc_service: service.typeName, transport: transport === local ? "in-process" : "grpc" },
         "rpc client created",
       );
-      return createClient(service, transport);
+      const client = createClient(service, transport);
+      clients.set(service, client as Client<DescService>);
+      return client;
     },
     close() {
+      clients.clear();
       for (const peer of peers.values()) peer.sessions.abort();
       peers.clear();
     },

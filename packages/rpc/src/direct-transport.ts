@@ -1,4 +1,3 @@
-import { BeepError } from "@beep/errors";
 import type { Logger } from "@beep/observability";
 import {
   create,
@@ -18,7 +17,7 @@ import {
 } from "@connectrpc/connect";
 import { context, propagation, type TextMapSetter } from "@opentelemetry/api";
 import { runInboundCall } from "./deadline.ts";
-import { beepToConnectError, connectCodeFor, INTERNAL_ERROR_MESSAGE } from "./rpc-errors.ts";
+import { logRpcCall, serverError } from "./interceptors.ts";
 
 const headerSetter: TextMapSetter<Headers> = {
   set: (carrier, key, value) => carrier.set(key, value),
@@ -46,10 +45,11 @@ export interface DirectTransportOptions {
  * method's input type and the response one of its output type (init shapes are completed with `create`);
  * the handler gets the request headers, a deadline (`timeoutMs`, its signal aborts at the deadline or when
  * the caller cancels) that its own calls inherit; the caller is released at the deadline even when the
- * handler ignores it; a BeepError keeps its code and details; any other error is logged here and reaches
- * the caller as INTERNAL with a generic message; every call writes one access-log line. Messages are
- * shared rather than copied: callers and handlers treat them as immutable (protobuf-es messages are plain
- * objects). Trace context needs no headers: the handler runs in the caller's OpenTelemetry context.
+ * handler ignores it; a failure becomes the same wire error as on the network (interceptors.ts
+ * `serverError`: BeepError code and details in metadata, INTERNAL with a generic message for anything
+ * else, logged here), which the client's call policy turns back into a BeepError; every call writes the
+ * same access-log line (`logRpcCall`). Messages are shared rather than copied: callers and handlers treat
+ * them as immutable (protobuf-es messages are plain objects).
  */
 export function createDirectTransport(options: DirectTransportOptions): Transport {
   const { logger, fallback } = options;
@@ -98,12 +98,12 @@ function callDirect<I extends DescMessage, O extends DescMessage>(
   return new Promise<UnaryResponse<I, O>>((resolve, reject) => {
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
-    const finish = (error: ConnectError | BeepError | undefined, output?: unknown) => {
+    const finish = (error: ConnectError | undefined, output?: unknown) => {
       if (settled) return;
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
       signal?.removeEventListener("abort", onCallerAbort);
-      logAccess(logger, method, started, error);
+      logRpcCall(logger, method, "in-process", started, error);
       if (error !== undefined) {
         reject(error);
         return;
@@ -124,20 +124,6 @@ function callDirect<I extends DescMessage, O extends DescMessage>(
       controller.abort(error);
       finish(error);
     };
-    const translate = (error: unknown): ConnectError | BeepError => {
-      // As after a network hop: the same code, message and details, with the wire error as the cause.
-      if (error instanceof BeepError) {
-        return new BeepError(error.code, error.message, error.details, { cause: beepToConnectError(error) });
-      }
-      if (error instanceof ConnectError) return error;
-      if (controller.signal.aborted) return ConnectError.from(controller.signal.reason, Code.Canceled);
-      logger.error(
-        { err: error, rpc_service: method.parent.typeName, rpc_method: method.name },
-        "rpc handler failed",
-      );
-      return new ConnectError(INTERNAL_ERROR_MESSAGE, Code.Internal);
-    };
-
     if (signal?.aborted) {
       onCallerAbort();
       return;
@@ -158,37 +144,13 @@ function callDirect<I extends DescMessage, O extends DescMessage>(
       if (result instanceof Promise) {
         result.then(
           (output: unknown) => finish(undefined, output),
-          (error: unknown) => finish(translate(error)),
+          (error: unknown) => finish(serverError(logger, method, controller.signal, error)),
         );
       } else {
         finish(undefined, result);
       }
     } catch (error) {
-      finish(translate(error));
+      finish(serverError(logger, method, controller.signal, error));
     }
   });
-}
-
-// The same line as the network access log (interceptors.ts), with the protocol "in-process".
-function logAccess(
-  logger: Logger,
-  method: DescMethodUnary,
-  started: number,
-  error: ConnectError | BeepError | undefined,
-): void {
-  if (!logger.isLevelEnabled("info")) return;
-  const beepCode = error instanceof BeepError ? error.code : undefined;
-  const code =
-    error === undefined ? undefined : error instanceof ConnectError ? error.code : connectCodeFor(error.code);
-  logger.info(
-    {
-      rpc_service: method.parent.typeName,
-      rpc_method: method.name,
-      rpc_protocol: "in-process",
-      rpc_code: code === undefined ? "OK" : Code[code],
-      ...(beepCode ? { error_code: beepCode } : {}),
-      response_time: Math.round((performance.now() - started) * 10) / 10,
-    },
-    "rpc",
-  );
 }

@@ -1,5 +1,6 @@
 import { BeepError } from "@beep/errors";
 import type { Logger } from "@beep/observability";
+import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor, type StreamResponse } from "@connectrpc/connect";
 import { context, propagation, type TextMapGetter, type TextMapSetter } from "@opentelemetry/api";
 import { deadlineFromHeaders, runInboundCall } from "./deadline.ts";
@@ -44,21 +45,7 @@ function inboundContext(): Interceptor {
 function accessLog(logger: Logger): Interceptor {
   return (next) => async (req) => {
     const started = performance.now();
-    const log = (error: unknown) => {
-      const failure = error === undefined ? undefined : ConnectError.from(error);
-      const beep = failure?.cause instanceof BeepError ? failure.cause.code : undefined;
-      logger.info(
-        {
-          rpc_service: req.service.typeName,
-          rpc_method: req.method.name,
-          rpc_protocol: protocolOf(req.header),
-          rpc_code: failure ? Code[failure.code] : "OK",
-          ...(beep ? { error_code: beep } : {}),
-          response_time: Math.round((performance.now() - started) * 10) / 10,
-        },
-        "rpc",
-      );
-    };
+    const log = (error: unknown) => logRpcCall(logger, req.method, protocolOf(req.header), started, error);
     try {
       const res = await next(req);
       if (!res.stream) {
@@ -73,29 +60,60 @@ function accessLog(logger: Logger): Interceptor {
   };
 }
 
+/** Writes the access-log line of one served RPC (`error` undefined when it succeeded). */
+export function logRpcCall(
+  logger: Logger,
+  method: DescMethod,
+  protocol: string,
+  started: number,
+  error: unknown,
+): void {
+  if (!logger.isLevelEnabled("info")) return;
+  const failure = error === undefined ? undefined : ConnectError.from(error);
+  const beep = failure?.cause instanceof BeepError ? failure.cause.code : undefined;
+  logger.info(
+    {
+      rpc_service: method.parent.typeName,
+      rpc_method: method.name,
+      rpc_protocol: protocol,
+      rpc_code: failure ? Code[failure.code] : "OK",
+      ...(beep ? { error_code: beep } : {}),
+      response_time: Math.round((performance.now() - started) * 10) / 10,
+    },
+    "rpc",
+  );
+}
+
 // BeepError → ConnectError with code + details in metadata; ConnectError (deliberate
 // protocol errors, deadline) passes through; anything else is logged with its stack and
 // sent as INTERNAL with a generic message, so no internal detail leaks to the caller.
 function serverErrors(logger: Logger): Interceptor {
   return (next) => async (req) => {
-    const translate = (error: unknown): ConnectError => {
-      if (error instanceof BeepError) return beepToConnectError(error);
-      if (error instanceof ConnectError) return error;
-      if (req.signal.aborted) return ConnectError.from(req.signal.reason, Code.Canceled);
-      logger.error(
-        { err: error, rpc_service: req.service.typeName, rpc_method: req.method.name },
-        "rpc handler failed",
-      );
-      return new ConnectError(INTERNAL_ERROR_MESSAGE, Code.Internal);
-    };
     try {
       const res = await next(req);
       if (!res.stream) return res;
-      return withStream(res, undefined, translate);
+      return withStream(res, undefined, (error) => serverError(logger, req.method, req.signal, error));
     } catch (error) {
-      throw translate(error);
+      throw serverError(logger, req.method, req.signal, error);
     }
   };
+}
+
+/** What a handler's failure becomes on the wire (see serverErrors); `signal` is the call's. */
+export function serverError(
+  logger: Logger,
+  method: DescMethod,
+  signal: AbortSignal,
+  error: unknown,
+): ConnectError {
+  if (error instanceof BeepError) return beepToConnectError(error);
+  if (error instanceof ConnectError) return error;
+  if (signal.aborted) return ConnectError.from(signal.reason, Code.Canceled);
+  logger.error(
+    { err: error, rpc_service: method.parent.typeName, rpc_method: method.name },
+    "rpc handler failed",
+  );
+  return new ConnectError(INTERNAL_ERROR_MESSAGE, Code.Internal);
 }
 
 // Injects the active OpenTelemetry context (traceparent, tracestate, baggage) into request headers.

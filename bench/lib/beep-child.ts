@@ -1,15 +1,20 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const MAIN = `${ROOT}apps/beep/src/main.ts`;
 /**
- * Node flags of `npm start` (package.json), so the bench measures Beep as it runs: a young generation of
- * 32 MiB semi-spaces (16 by default) lets the short-lived garbage of a request die before a scavenge
- * copies it, about a tenth less CPU per send in the sends bench.
+ * The Node flags of `npm start` (package.json: `node <flags> --import tsx …`), read from there so the
+ * bench measures Beep as it runs and the two cannot drift (docs/SERVICES.md says why those flags).
  */
-const SERVER_NODE_FLAGS = ["--max-semi-space-size=32"];
+const SERVER_NODE_FLAGS = (() => {
+  const start = (
+    JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")) as { scripts: { start: string } }
+  ).scripts.start.split(" ");
+  return start.slice(start.indexOf("node") + 1, start.indexOf("--import"));
+})();
 
 /** A free TCP port on loopback. */
 export function freePort(): Promise<number> {

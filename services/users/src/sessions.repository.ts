@@ -12,7 +12,14 @@ export interface LiveSessionRow {
   last_used_at: Date;
 }
 
-/** SQL of the sessions feature (AUTH-4): list, revoke, and the liveness of one session. */
+/** Who owns a session and whether it ended. */
+export interface SessionStateRow {
+  account_id: string;
+  revoked_at: Date | null;
+  expires_at: Date;
+}
+
+/** SQL of the sessions feature (AUTH-4): list, revoke, and the liveness of sessions. */
 export class SessionsRepository {
   constructor(private readonly db: Kysely<UsersTables>) {}
 
@@ -48,14 +55,13 @@ export class SessionsRepository {
     return rows.map((row) => String(row.id));
   }
 
-  /** Owner and state of one session (primary-key lookup). */
-  state(
-    sessionId: string,
-  ): Promise<{ account_id: string; revoked_at: Date | null; expires_at: Date } | undefined> {
+  /** Owner and state of each existing session among `sessionIds` (one index scan for all). */
+  states(sessionIds: readonly string[]): Promise<Array<SessionStateRow & { id: string }>> {
+    if (sessionIds.length === 0) return Promise.resolve([]);
     return this.db
       .selectFrom("sessions")
-      .select(["account_id", "revoked_at", "expires_at"])
-      .where("id", "=", sessionId)
-      .executeTakeFirst();
+      .select(["id", "account_id", "revoked_at", "expires_at"])
+      .where("id", "in", [...sessionIds])
+      .execute();
   }
 }

@@ -6,7 +6,8 @@ import { createLogger } from "@beep/observability";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { type Kysely, Migrator, sql } from "kysely";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { sleep, testEvent, waitUntil } from "./bus.conformance.ts";
 import type { Bus, BusEvent } from "./bus.ts";
 import { processOnce } from "./inbox-process-once.ts";
@@ -60,14 +61,20 @@ afterAll(async () => {
   await tdb?.drop();
 });
 
-function relay(bus: Bus, opts: { listen?: boolean; pollIntervalMs?: number; db?: Kysely<unknown> } = {}) {
+function relay(
+  bus: Bus,
+  opts: { listen?: boolean; pollIntervalMs?: number; db?: Kysely<unknown>; name?: string } = {},
+) {
   const r = new OutboxRelay({
     db: opts.db ?? db,
     schema: SCHEMA,
     bus,
     logger,
     pollIntervalMs: opts.pollIntervalMs ?? 200,
-    ...(opts.listen === false ? {} : { listen: tdb.url }),
+    // application_name lets a test find the relay's backend (pg_stat_activity) and count its statements.
+    ...(opts.listen === false
+      ? {}
+      : { listen: opts.name ? { connectionString: tdb.url, application_name: opts.name } : tdb.url }),
   });
   cleanups.push(() => r.stop());
   return r;
@@ -82,6 +89,52 @@ function memoryBus(): MemoryBus {
 async function outboxCount(): Promise<number> {
   const r = await sql<{ n: string }>`select count(*) as n from svc.outbox`.execute(db);
   return Number(r.rows[0]!.n);
+}
+
+/** Counts what each relay publishes, on one shared bus. */
+function countingBus(inner: Bus, counts: Map<string, number>, name: string): Bus {
+  return {
+    distributed: inner.distributed,
+    consume: (g, p, h) => inner.consume(g, p, h),
+    subscribe: (p, h) => inner.subscribe(p, h),
+    follow: (p, h) => inner.follow(p, h),
+    broadcast: (e) => inner.broadcast(e),
+    subscribeEphemeral: (p, h) => inner.subscribeEphemeral(p, h),
+    close: () => inner.close(),
+    ping: () => inner.ping(),
+    async publish(e) {
+      await inner.publish(e);
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    },
+  };
+}
+
+async function writeTicks(from: number, count: number): Promise<void> {
+  await db.transaction().execute((trx) =>
+    writeOutbox(
+      trx,
+      SCHEMA,
+      Array.from({ length: count }, (_, k) => ({ type: "seq.tick", payload: { i: from + k } })),
+    ),
+  );
+}
+
+/** application_name of the backend holding the relay's advisory lock, if any. */
+async function leaderName(): Promise<string | undefined> {
+  const r = await sql<{ application_name: string }>`
+    select a.application_name from pg_locks l join pg_stat_activity a using (pid)
+    where l.locktype = 'advisory' and l.granted
+      and l.database = (select oid from pg_database where datname = current_database())`.execute(db);
+  expect(r.rows.length).toBeLessThanOrEqual(1);
+  return r.rows[0]?.application_name;
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
 }
 
 describe("outbox", () => {
@@ -194,6 +247,161 @@ describe("outbox", () => {
       expect(seq).toEqual(Array.from({ length: txPerWriter * perTx }, (_, i) => i));
     }
     expect(await outboxCount()).toBe(0);
+  });
+
+  it("with LISTEN, one relay leads: everything is published once, in seq order, by the leader only", async () => {
+    const bus = memoryBus();
+    const got: number[] = [];
+    await bus.consume("leader", [">"], async (e) => void got.push((e.payload as { i: number }).i));
+    const counts = new Map<string, number>();
+    const db2 = openTestKysely<unknown>(tdb.url);
+    cleanups.push(() => db2.destroy());
+    // A short poll gives the follower many chances to try for the lock.
+    const relays = [
+      relay(countingBus(bus, counts, "a"), { pollIntervalMs: 20, name: "relay-a" }),
+      relay(countingBus(bus, counts, "b"), { pollIntervalMs: 20, name: "relay-b", db: db2 }),
+    ];
+    await Promise.all(relays.map((r) => r.start()));
+    const total = 60;
+    for (let t = 0; t < total; t += 3) {
+      await writeTicks(t, 3);
+      if (t % 12 === 0) await sleep(25);
+    }
+    await waitUntil(() => got.length >= total, 10_000, "all events");
+    await sleep(200);
+    expect(got).toEqual(Array.from({ length: total }, (_, i) => i));
+    const published = [counts.get("a") ?? 0, counts.get("b") ?? 0].sort((x, y) => x - y);
+    expect(published).toEqual([0, total]);
+    expect(await leaderName()).toBe((counts.get("a") ?? 0) > 0 ? "relay-a" : "relay-b");
+    expect(await outboxCount()).toBe(0);
+  });
+
+  it("when the leader's connection dies, the other relay takes over within its poll and loses nothing", async () => {
+    const bus = memoryBus();
+    const got: number[] = [];
+    await bus.consume("failover", [">"], async (e) => void got.push((e.payload as { i: number }).i));
+    const counts = new Map<string, number>();
+    const db2 = openTestKysely<unknown>(tdb.url);
+    cleanups.push(() => db2.destroy());
+    // The leader reconnects only after its (longer) poll interval, so the follower deterministically wins.
+    const leader = relay(countingBus(bus, counts, "a"), { pollIntervalMs: 2_000, name: "relay-a" });
+    await leader.start();
+    await leader.flush();
+    const follower = relay(countingBus(bus, counts, "b"), { pollIntervalMs: 100, name: "relay-b", db: db2 });
+    await follower.start();
+    await writeTicks(0, 5);
+    await waitUntil(() => got.length === 5, 5_000, "events before the failover");
+    expect(await leaderName()).toBe("relay-a");
+    expect(counts.get("b") ?? 0).toBe(0);
+
+    await sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'relay-a'`.execute(
+      db,
+    );
+    const killedAt = Date.now();
+    await writeTicks(5, 5);
+    await waitUntil(() => got.length === 10, 5_000, "events written after the leader died");
+    // Well within the follower's 100 ms poll plus scheduling slack; the old leader needs ≥ 2 s to come back.
+    expect(Date.now() - killedAt).toBeLessThan(1_500);
+    expect(counts.get("b")).toBe(5);
+    expect(await leaderName()).toBe("relay-b");
+
+    // The old leader reconnects and competes again, as a follower.
+    await waitFor(
+      async () => {
+        const r = await sql<{ n: string }>`
+          select count(*) as n from pg_stat_activity where application_name = 'relay-a'`.execute(db);
+        return Number(r.rows[0]!.n) === 1;
+      },
+      5_000,
+      "relay-a reconnected",
+    );
+    // Past its poll tick, so it has tried for the lock (and lost) before these are written.
+    await sleep(2_100);
+    await writeTicks(10, 5);
+    await waitUntil(() => got.length === 15, 5_000, "events after the old leader came back");
+    await sleep(200);
+    expect(got).toEqual(Array.from({ length: 15 }, (_, i) => i));
+    expect(counts.get("a")).toBe(5);
+    expect(counts.get("b")).toBe(10);
+    expect(await outboxCount()).toBe(0);
+  });
+
+  it("a stopping leader hands over at once, without waiting for the follower's poll", async () => {
+    const bus = memoryBus();
+    const got: number[] = [];
+    await bus.consume("handover", [">"], async (e) => void got.push((e.payload as { i: number }).i));
+    const counts = new Map<string, number>();
+    const db2 = openTestKysely<unknown>(tdb.url);
+    cleanups.push(() => db2.destroy());
+    const leader = relay(countingBus(bus, counts, "a"), { pollIntervalMs: 60_000, name: "relay-a" });
+    await leader.start();
+    await leader.flush();
+    const follower = relay(countingBus(bus, counts, "b"), {
+      pollIntervalMs: 60_000,
+      name: "relay-b",
+      db: db2,
+    });
+    await follower.start();
+    await writeTicks(0, 3);
+    await waitUntil(() => got.length === 3, 5_000, "events before the handover");
+    await leader.stop();
+    await writeTicks(3, 3);
+    await waitUntil(() => got.length === 6, 5_000, "events after the handover");
+    expect(got).toEqual([0, 1, 2, 3, 4, 5]);
+    expect([counts.get("a"), counts.get("b")]).toEqual([3, 3]);
+  });
+
+  it("the leader publishes a batch in 2 statements on its connection (SELECT, DELETE)", async () => {
+    const bus = memoryBus();
+    const got: number[] = [];
+    await bus.consume("round-trips", [">"], async (e) => void got.push((e.payload as { i: number }).i));
+    // Counts what the relay's own connection sends; pool clients share the prototype but not the name.
+    const query = vi.spyOn(pg.Client.prototype, "query");
+    cleanups.push(async () => query.mockRestore());
+    const statements = (name = "relay-count"): string[] =>
+      query.mock.calls.flatMap((args, i) => {
+        const client = query.mock.contexts[i] as { connectionParameters?: { application_name?: string } };
+        if (client.connectionParameters?.application_name !== name) return [];
+        const text = args[0];
+        return [typeof text === "string" ? text : String((text as { text?: string }).text)];
+      });
+    // No poll during the test: only NOTIFY wakes the relay, so every statement belongs to a batch.
+    const r = relay(bus, { pollIntervalMs: 60_000, name: "relay-count" });
+    await r.start();
+    await r.flush();
+    expect(await leaderName()).toBe("relay-count");
+    // A follower hears every NOTIFY too, but must not answer each with a lock attempt.
+    const db2 = openTestKysely<unknown>(tdb.url);
+    cleanups.push(() => db2.destroy());
+    await relay(memoryBus(), { pollIntervalMs: 60_000, name: "relay-follower", db: db2 }).start();
+    await waitFor(
+      async () => statements("relay-follower").length === 2,
+      5_000,
+      "follower's first lock attempt",
+    );
+    expect(statements("relay-follower")[1]).toMatch(/pg_try_advisory_lock/);
+    const settled = async (n: number) => {
+      await waitUntil(() => got.length === n, 5_000, `${n} events`);
+      await waitFor(async () => (await outboxCount()) === 0, 5_000, "rows deleted");
+      await sleep(100);
+    };
+
+    let before = statements().length;
+    await writeTicks(0, 3);
+    await settled(3);
+    const oneBatch = statements().slice(before);
+    expect(oneBatch).toHaveLength(2);
+    expect(oneBatch[0]).toMatch(/^select seq/);
+    expect(oneBatch[1]).toMatch(/^delete from/);
+
+    // 250 rows at the default batch size of 100: three batches, six statements.
+    before = statements().length;
+    await writeTicks(3, 250);
+    await settled(253);
+    expect(statements().slice(before)).toHaveLength(6);
+    expect(got).toEqual(Array.from({ length: 253 }, (_, i) => i));
+    // LISTEN and the one attempt at start; nothing for the two NOTIFYs since.
+    expect(statements("relay-follower")).toHaveLength(2);
   });
 
   it("retries after a publish failure without losing or reordering", async () => {

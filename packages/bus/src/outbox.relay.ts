@@ -38,17 +38,33 @@ interface BatchResult {
   failure?: unknown;
 }
 
+const NOT_LOCKED: BatchResult = { locked: false, published: 0, full: false };
+
+/**
+ * NOTIFY payload a stopping leader sends after releasing the lock (the outbox
+ * trigger sends ''), so a follower takes over at once instead of at its next poll.
+ */
+const LEADER_RELEASED = "leader-released";
+
 /**
  * Publishes `<schema>.outbox` rows to the bus in `seq` order and deletes them.
  *
- * - Ordering across relays: each batch runs in a transaction holding a
- *   per-schema advisory lock (`pg_try_advisory_xact_lock`), so at most one
- *   relay publishes a schema at a time; the others skip until woken again.
- *   (`FOR UPDATE SKIP LOCKED` would let two relays publish interleaved
- *   batches out of order.)
- * - At-least-once: rows are deleted in the same transaction, after publish; a
- *   crash in between leaves them to be republished (same id, so JetStream's
- *   duplicate window and the consumers' inbox drop the copy).
+ * - Ordering across relays: at most one relay publishes a schema at a time.
+ *   With `listen`, the leader is the relay whose LISTEN connection holds the
+ *   per-schema session advisory lock (`pg_try_advisory_lock`); it runs each
+ *   batch on that connection as two statements (SELECT, then DELETE of the
+ *   published seqs), so a batch costs 2 round trips instead of 5. Followers
+ *   try for the lock on their poll timer only (not on every NOTIFY), or at
+ *   once when a stopping leader says it released it. Without `listen`, or
+ *   while that connection is down, each batch is a transaction holding
+ *   `pg_try_advisory_xact_lock` on the same key, which conflicts with the
+ *   session lock, so both modes exclude each other. (`FOR UPDATE SKIP LOCKED`
+ *   would let two relays publish interleaved batches out of order.)
+ * - At-least-once: rows are deleted after publish; a crash or lost connection
+ *   in between leaves them to be republished (same id, so JetStream's
+ *   duplicate window and the consumers' inbox drop the copy). PostgreSQL
+ *   releases the lock with the session, so a leader that loses its connection
+ *   stops publishing its batch and another relay takes over at its next poll.
  * - Latency: woken by LISTEN/NOTIFY (sent by the table's trigger on commit),
  *   with a poll as fallback.
  */
@@ -63,7 +79,13 @@ export class OutboxRelay<DB> {
   private readonly lockKey: string;
   private running = false;
   private poll: NodeJS.Timeout | undefined;
+  /** The dedicated connection: LISTENs, and runs the leader's batches once `listening`. */
   private listener: pg.Client | undefined;
+  private listening = false;
+  /** Whether `listener`'s session holds the schema's advisory lock. */
+  private leading = false;
+  /** A follower tries for the lock only when this is set (poll tick, reconnect, flush, handover). */
+  private lockAttemptDue = false;
   private relisten: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
   private wakeAgain = false;
@@ -85,20 +107,39 @@ export class OutboxRelay<DB> {
     if (this.running) return;
     this.running = true;
     await this.listen();
-    this.poll = setInterval(() => this.wake(), this.pollIntervalMs);
+    this.poll = setInterval(() => {
+      this.lockAttemptDue = true;
+      this.wake();
+    }, this.pollIntervalMs);
     this.wake();
   }
 
-  /** Stops waking and waits for the batch in progress to commit. */
+  /**
+   * Stops waking, waits for the batch in progress, then gives up leadership
+   * (unlock, NOTIFY the handover, close the connection).
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     clearInterval(this.poll);
     clearTimeout(this.relisten);
+    while (this.draining) await this.draining;
     const listener = this.listener;
+    const leading = this.leading;
     this.listener = undefined;
+    this.listening = false;
+    this.leading = false;
+    if (listener && leading) {
+      // One statement: the NOTIFY goes out when it commits, after the unlock took effect.
+      await listener
+        .query("select pg_advisory_unlock(hashtextextended($1, 0)), pg_notify($2, $3)", [
+          this.lockKey,
+          outboxChannel(this.schema),
+          LEADER_RELEASED,
+        ])
+        .catch(() => undefined);
+    }
     await listener?.end().catch(() => undefined);
-    await this.draining;
   }
 
   /** Age in seconds of the oldest unpublished row (0 when empty), for a lag gauge. */
@@ -111,6 +152,7 @@ export class OutboxRelay<DB> {
 
   /** Publishes until the outbox is empty (or another relay holds it); for tests and shutdown hooks. */
   async flush(): Promise<void> {
+    this.lockAttemptDue = true;
     this.kick();
     while (this.draining) await this.draining;
   }
@@ -153,30 +195,74 @@ export class OutboxRelay<DB> {
     } while (this.wakeAgain && this.running);
   }
 
-  private async publishBatch(): Promise<BatchResult> {
+  private publishBatch(): Promise<BatchResult> {
+    const listener = this.listening ? this.listener : undefined;
+    return listener ? this.publishBatchOn(listener) : this.publishBatchInTransaction();
+  }
+
+  /**
+   * Leader path: SELECT and DELETE on the dedicated connection, no transaction
+   * (the session lock outlives statements), so 2 round trips per batch.
+   */
+  private async publishBatchOn(client: pg.Client): Promise<BatchResult> {
+    if (!this.leading) {
+      // Followers ask at most once per poll tick: a NOTIFY burst must not become a burst of lock attempts.
+      if (!this.lockAttemptDue) return NOT_LOCKED;
+      this.lockAttemptDue = false;
+      const lock = await client.query<{ locked: boolean }>(
+        "select pg_try_advisory_lock(hashtextextended($1, 0)) as locked",
+        [this.lockKey],
+      );
+      // A lock taken on a connection that has since been dropped died with its session.
+      if (!lock.rows[0]?.locked || this.listener !== client) return NOT_LOCKED;
+      this.leading = true;
+    }
+    const table = `${client.escapeIdentifier(this.schema)}.outbox`;
+    const rows = await client.query<OutboxRow>(
+      `select seq, id, type, payload, occurred_at, traceparent from ${table} order by seq limit $1`,
+      [this.batchSize],
+    );
+    // Once the connection is gone the lock is too and another relay may already be publishing these rows.
+    const { done, failure } = await this.publishInOrder(rows.rows, () => this.listener === client);
+    // A lost connection took the lock with it: leave the rows to whoever leads now.
+    if (done.length > 0 && this.listener === client) {
+      await client.query(`delete from ${table} where seq = any($1::bigint[])`, [done]);
+    }
+    return { locked: true, published: done.length, full: rows.rows.length === this.batchSize, failure };
+  }
+
+  /** Poll-only path (no `listen`, or its connection is down): one transaction holding the xact lock. */
+  private async publishBatchInTransaction(): Promise<BatchResult> {
     const table = sql.id(this.schema, "outbox");
     return this.db.transaction().execute(async (trx) => {
       const lock = await sql<{ locked: boolean }>`
         select pg_try_advisory_xact_lock(hashtextextended(${this.lockKey}, 0)) as locked`.execute(trx);
-      if (!lock.rows[0]?.locked) return { locked: false, published: 0, full: false };
+      if (!lock.rows[0]?.locked) return NOT_LOCKED;
       const rows = await sql<OutboxRow>`
         select seq, id, type, payload, occurred_at, traceparent
         from ${table} order by seq limit ${this.batchSize}`.execute(trx);
-      const done: string[] = [];
-      let failure: unknown;
-      for (const row of rows.rows) {
-        try {
-          await this.bus.publish(toEvent(row));
-          done.push(row.seq);
-        } catch (err) {
-          // Stop at the first failure: publishing later rows would reorder.
-          failure = err ?? new Error("publish failed");
-          break;
-        }
-      }
+      const { done, failure } = await this.publishInOrder(rows.rows, () => true);
       if (done.length > 0) await sql`delete from ${table} where seq = any(${done}::bigint[])`.execute(trx);
       return { locked: true, published: done.length, full: rows.rows.length === this.batchSize, failure };
     });
+  }
+
+  private async publishInOrder(
+    rows: OutboxRow[],
+    stillLeading: () => boolean,
+  ): Promise<{ done: string[]; failure: unknown }> {
+    const done: string[] = [];
+    for (const row of rows) {
+      if (!stillLeading()) return { done, failure: new Error("outbox relay lost its connection mid-batch") };
+      try {
+        await this.bus.publish(toEvent(row));
+        done.push(row.seq);
+      } catch (err) {
+        // Stop at the first failure: publishing later rows would reorder.
+        return { done, failure: err ?? new Error("publish failed") };
+      }
+    }
+    return { done, failure: undefined };
   }
 
   private async listen(): Promise<void> {
@@ -185,6 +271,8 @@ export class OutboxRelay<DB> {
     const retry = (err: unknown): void => {
       if (this.listener !== client) return;
       this.listener = undefined;
+      this.listening = false;
+      this.leading = false;
       this.logger.warn(
         { err, schema: this.schema },
         "outbox LISTEN connection lost; polling until it is back",
@@ -192,13 +280,19 @@ export class OutboxRelay<DB> {
       void client.end().catch(() => undefined);
       if (this.running) this.relisten = setTimeout(() => void this.listen(), this.pollIntervalMs);
     };
-    client.on("notification", () => this.wake());
+    client.on("notification", (msg) => {
+      if (msg.payload === LEADER_RELEASED) this.lockAttemptDue = true;
+      this.wake();
+    });
     client.on("error", retry);
     client.on("end", () => retry(new Error("connection ended")));
     this.listener = client;
     try {
       await client.connect();
       await client.query(`LISTEN ${client.escapeIdentifier(outboxChannel(this.schema))}`);
+      if (this.listener !== client) return;
+      this.listening = true;
+      this.lockAttemptDue = true;
       // Rows committed before LISTEN took effect sent their NOTIFY to nobody.
       this.wake();
     } catch (err) {

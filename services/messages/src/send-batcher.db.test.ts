@@ -107,10 +107,11 @@ describe("SendBatcher", () => {
     statements.length = 0;
     // One batch (same turn): two channels, two authors, a mention, a nonce, @everyone.
     const outcomes = await Promise.all([
-      batcher.send(plain(general, ann, "first", { nonce: "n-1" })),
+      batcher.send(plain(general, ann, "first", { nonce: 'n-1 "{a,b}"' })),
       batcher.send(plain(other, bob, "elsewhere")),
       batcher.send(plain(general, bob, `hi <@${ann}>`, { mentions: { ...noMentions, userIds: [ann] } })),
-      batcher.send(plain(general, ann, "second")),
+      // Values go to PostgreSQL as array literals: quotes, backslashes, braces, NULL and non-ASCII survive.
+      batcher.send(plain(general, ann, 'second: "quoted" \\ back\nslash {x,y} NULL 😀 é')),
       batcher.send(plain(general, bob, "@everyone", { mentions: { ...noMentions, everyone: true } })),
     ]);
     expect(batcher.stats.batches).toBe(1);

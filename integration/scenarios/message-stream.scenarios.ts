@@ -449,6 +449,8 @@ export function defineMessageStreamScenarios(topology: () => Topology): void {
         { channelId: secret, targetType: "MEMBER", targetId: member.userId, deny: String(VIEW_CHANNEL) },
         owner.token,
       );
+      // The owner's stream on the node the member resumes on: it tells when that node has an event.
+      const watcher = await openStream(owner, a());
       const first = await openStream(member, b());
       await first.close();
       const since = first.lastSeq();
@@ -459,6 +461,13 @@ export function defineMessageStreamScenarios(topology: () => Topology): void {
         owner.token,
       );
       const shown = await send(owner, secret, "said once visible");
+      // Sent before the resume, so not live: wait until its event reached the node (a send is acknowledged at
+      // commit, its event is relayed after; a resume racing it would get it live, which is correct).
+      try {
+        await watcher.waitForMessage(shown.id);
+      } finally {
+        await watcher.close();
+      }
       const resumed = await openStream(member, a(), since);
       try {
         // Live events follow the stream's first event (a resync covers everything before it).

@@ -13,5 +13,5 @@ export { NatsBus, type NatsBusOptions, natsStreamName, openNatsBus } from "./nat
 export { BUS_SCHEMES, type OpenBusOptions, openBus } from "./open-bus.ts";
 export { inboxMigration, outboxChannel, outboxMigration } from "./outbox.migrations.ts";
 export { OutboxRelay, type OutboxRelayOptions } from "./outbox.relay.ts";
-export { type OutboxEventInput, writeOutbox } from "./outbox-write.ts";
+export { type OutboxEventInput, type OutboxRow, outboxRows, writeOutbox } from "./outbox-write.ts";
 export { matchesPattern } from "./subject-pattern.ts";

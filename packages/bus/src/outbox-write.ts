@@ -14,6 +14,33 @@ export interface OutboxEventInput<P = unknown> {
   traceparent?: string;
 }
 
+/** An event as a row of `<schema>.outbox`: its id (from `newId()`), type, payload as JSON text. */
+export interface OutboxRow {
+  id: string;
+  type: string;
+  payload: string;
+  traceparent: string | null;
+}
+
+/**
+ * The outbox rows of `events`, in order, each checked (dotted type, a payload) and given its id: for
+ * {@link writeOutbox}, and for a statement that inserts its events itself (in a data-modifying CTE, so
+ * the write and its events stay one round trip). Insert them into `<schema>.outbox` in this order: the
+ * relay publishes by `seq`.
+ */
+export function outboxRows(events: ReadonlyArray<OutboxEventInput>): OutboxRow[] {
+  return events.map((e) => {
+    assertEventType(e.type);
+    if (e.payload === undefined) throw new Error(`event ${e.type} has no payload`);
+    return {
+      id: newId(),
+      type: e.type,
+      payload: JSON.stringify(e.payload),
+      traceparent: e.traceparent ?? null,
+    };
+  });
+}
+
 interface InsertedRow {
   id: string;
   occurred_at: Date;
@@ -33,16 +60,7 @@ export async function writeOutbox<DB>(
   // Writing outside a transaction would publish state that may never commit.
   if (!trx.isTransaction) throw new Error(`writeOutbox(${schema}) must run inside a transaction`);
   if (events.length === 0) return [];
-  const rows = events.map((e) => {
-    assertEventType(e.type);
-    if (e.payload === undefined) throw new Error(`event ${e.type} has no payload`);
-    return {
-      id: newId(),
-      type: e.type,
-      payload: JSON.stringify(e.payload),
-      traceparent: e.traceparent ?? null,
-    };
-  });
+  const rows = outboxRows(events);
   const values = sql.join(rows.map((r) => sql`(${r.id}, ${r.type}, ${r.payload}::jsonb, ${r.traceparent})`));
   const result = await sql<InsertedRow>`
     insert into ${sql.id(schema, "outbox")} (id, type, payload, traceparent)

@@ -1,3 +1,4 @@
+import type { OutboxRow } from "@beep/bus";
 import { BEEP_EPOCH_MS } from "@beep/ids";
 import { type Kysely, sql } from "kysely";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
@@ -39,6 +40,25 @@ export interface NewMessageRow {
 
 // Raw SQL is not rewritten by serviceDatabase's withSchema: the table is qualified here.
 const TABLE = sql.id(MESSAGES_SCHEMA, "messages");
+const READ_STATES = sql.id(MESSAGES_SCHEMA, "read_states");
+const OUTBOX = sql.id(MESSAGES_SCHEMA, "outbox");
+const LOCK_CHANNELS_LATEST = sql.id(MESSAGES_SCHEMA, "lock_channels_latest");
+
+/** A read position a batch of sends moves forward (MSG-11): the author's, to their newest message. */
+export interface ReadPositionMove {
+  userId: string;
+  serverId: string;
+  channelId: string;
+  messageId: string;
+}
+
+/**
+ * An event of a batch of sends, written by the batch's insert statement only if its condition held
+ * there: `message.created` if its message was inserted (not a nonce duplicate), `read_state.updated`
+ * if its position moved.
+ */
+export type SendBatchOutboxRow = OutboxRow &
+  ({ ifInserted: string } | { ifMoved: { userId: string; channelId: string } });
 
 const COLUMNS = sql.raw(
   "id, server_id, channel_id, thread_id, author_id, content, nonce, created_at, edited_at, reply_to_id, pinned_at, pinned_by, mentions, embeds",
@@ -61,11 +81,33 @@ export class MessagesRepository {
     const unique = [...new Set(channelIds)];
     if (unique.length === 0) return;
     // Why ordered by key, not by id: two channels whose hashes collide share a lock; taking keys in
-    // ascending order keeps every batch's acquisition order consistent even then.
+    // ascending order keeps every batch's acquisition order consistent even then. The send path takes
+    // the same keys in the same order in messages.lock_channels_latest (migration 0010): keep them equal.
     await sql`
       select pg_advisory_xact_lock(k) from (
         select distinct hashtextextended('beep.messages.channel.' || c, 0) as k from unnest(${unique}::text[]) as t(c)
       ) as keys order by k`.execute(db);
+  }
+
+  /**
+   * {@link lockChannels} and then, seeing every commit made under those locks, the newest id of each
+   * channel (absent when empty) and the transaction's now() — the created_at its inserts get: one
+   * statement (a PL/pgSQL function, migration 0010, explains why it cannot be plain SQL).
+   */
+  async lockChannelsLatest(
+    db: Db,
+    channelIds: readonly string[],
+  ): Promise<{ latest: Map<string, bigint>; now: Date }> {
+    const result = await sql<{ channel_id: string; latest_id: string | null; tx_now: Date }>`
+      select channel_id, latest_id, tx_now from ${LOCK_CHANNELS_LATEST}(${[...new Set(channelIds)]}::bigint[])`.execute(
+      db,
+    );
+    const first = result.rows[0];
+    if (first === undefined) throw new Error("lockChannelsLatest needs at least one channel");
+    const latest = new Map<string, bigint>();
+    for (const row of result.rows)
+      if (row.latest_id !== null) latest.set(row.channel_id, BigInt(row.latest_id));
+    return { latest, now: first.tx_now };
   }
 
   /** The newest id of each channel (absent when empty): one index descent per channel. */
@@ -89,21 +131,59 @@ export class MessagesRepository {
     return new Map(rows.map((row) => [row.id, row.channel_id]));
   }
 
-  /** One multi-row insert; rows whose (channel, author, nonce) already exists are skipped (not returned). */
-  async insertMany(db: Db, rows: readonly NewMessageRow[]): Promise<MessageRow[]> {
-    if (rows.length === 0) return [];
-    const values = sql.join(
-      rows.map(
-        (r) =>
-          sql`(${r.id}::bigint, ${r.server_id}::bigint, ${r.channel_id}::bigint, ${r.thread_id ?? null}::bigint, ${r.author_id}::bigint, ${r.content}, ${r.nonce}, ${r.reply_to_id}::bigint, ${JSON.stringify(r.mentions)}::jsonb)`,
-      ),
-    );
-    const result = await sql<MessageRow>`
-      insert into ${TABLE} (id, server_id, channel_id, thread_id, author_id, content, nonce, reply_to_id, mentions)
-      values ${values}
-      on conflict (channel_id, author_id, nonce) where nonce is not null do nothing
-      returning ${COLUMNS}`.execute(db);
-    return result.rows;
+  /**
+   * A batch of sends in one statement (data-modifying CTEs): inserts the messages, skipping those whose
+   * (channel, author, nonce) already exists; moves the read positions unless a message was skipped (they
+   * were computed for all of them — the caller moves the right ones itself then); and writes the events
+   * whose condition held, in the order given (the outbox `seq` follows it, and the relay publishes by
+   * `seq`). Returns the ids of the inserted messages.
+   */
+  async insertSendBatch(
+    db: Db,
+    batch: {
+      rows: readonly NewMessageRow[];
+      moves: readonly ReadPositionMove[];
+      events: readonly SendBatchOutboxRow[];
+    },
+  ): Promise<Set<string>> {
+    const { rows, moves, events } = batch;
+    if (rows.length === 0) return new Set();
+    // Arrays (one parameter per column, not per value): the statement text is the same for every batch.
+    const result = await sql<{ id: string }>`
+      with inserted as (
+        insert into ${TABLE} (id, server_id, channel_id, thread_id, author_id, content, nonce, reply_to_id, mentions)
+        select * from unnest(
+          ${rows.map((r) => r.id)}::bigint[], ${rows.map((r) => r.server_id)}::bigint[],
+          ${rows.map((r) => r.channel_id)}::bigint[], ${rows.map((r) => r.thread_id ?? null)}::bigint[],
+          ${rows.map((r) => r.author_id)}::bigint[], ${rows.map((r) => r.content)}::text[],
+          ${rows.map((r) => r.nonce)}::text[], ${rows.map((r) => r.reply_to_id)}::bigint[],
+          ${rows.map((r) => JSON.stringify(r.mentions))}::jsonb[])
+        on conflict (channel_id, author_id, nonce) where nonce is not null do nothing
+        returning id
+      ), moved as (
+        insert into ${READ_STATES} as rs (user_id, channel_id, server_id, last_read_message_id)
+        select * from unnest(${moves.map((m) => m.userId)}::bigint[], ${moves.map((m) => m.channelId)}::bigint[],
+          ${moves.map((m) => m.serverId)}::bigint[], ${moves.map((m) => m.messageId)}::bigint[])
+        where (select count(*) from inserted) = ${rows.length}
+        on conflict (user_id, channel_id) do update
+          set last_read_message_id = excluded.last_read_message_id, updated_at = now()
+          where rs.last_read_message_id < excluded.last_read_message_id
+        returning user_id, channel_id
+      ), events as (
+        insert into ${OUTBOX} (id, type, payload, traceparent)
+        select e.id, e.type, e.payload, e.traceparent
+        from unnest(${events.map((e) => e.id)}::text[], ${events.map((e) => e.type)}::text[],
+          ${events.map((e) => e.payload)}::jsonb[], ${events.map((e) => e.traceparent)}::text[],
+          ${events.map((e) => ("ifInserted" in e ? e.ifInserted : null))}::bigint[],
+          ${events.map((e) => ("ifMoved" in e ? e.ifMoved.userId : null))}::bigint[],
+          ${events.map((e) => ("ifMoved" in e ? e.ifMoved.channelId : null))}::bigint[]
+        ) with ordinality as e(id, type, payload, traceparent, message_id, user_id, channel_id, ord)
+        where e.message_id in (select id from inserted)
+          or exists (select 1 from moved where moved.user_id = e.user_id and moved.channel_id = e.channel_id)
+        order by e.ord
+      )
+      select id::text as id from inserted`.execute(db);
+    return new Set(result.rows.map((row) => row.id));
   }
 
   /** Existing messages by (channel, author, nonce). */

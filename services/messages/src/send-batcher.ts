@@ -1,13 +1,13 @@
-import { writeOutbox } from "@beep/bus";
+import { type OutboxEventInput, outboxRows, writeOutbox } from "@beep/bus";
 import { BeepError } from "@beep/errors";
 import { newId } from "@beep/ids";
 import type { Kysely, Transaction } from "kysely";
 import { type AttachmentRow, AttachmentsRepository } from "./attachments.repository.ts";
 import { messageEventView } from "./message-views.ts";
-import type { MessageRow, MessagesRepository, NewMessageRow } from "./messages.repository.ts";
+import type { MessageRow, MessagesRepository } from "./messages.repository.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
 import type { MentionSet, MessagesTables } from "./messages.tables.ts";
-import type { SendBatchExtras } from "./send-extras.ts";
+import { readStateEvent, type SendBatchExtras } from "./send-extras.ts";
 
 /** A checked send waiting for its commit. */
 export interface PendingSend {
@@ -46,10 +46,15 @@ export interface SendBatcherOptions {
 
 /**
  * The write path of sends: group commit. Sends arriving while earlier batches are committing queue up
- * and go together in the next transaction: one channel-lock statement, one "latest id" read, one
- * multi-row INSERT and one outbox INSERT, one commit (one WAL flush) for the whole batch. A lone send
+ * and go together in the next transaction, one commit (one WAL flush) for the whole batch. A lone send
  * goes at once (next turn of the event loop), so batching adds no latency when idle. Nothing is
  * acknowledged before its transaction has committed.
+ *
+ * Round trips, each of which waits a turn of a busy event loop: a batch of plain sends is four — BEGIN;
+ * the channel locks with the newest ids and now() (one statement, lockChannelsLatest); the messages,
+ * the authors' read positions and all the events (one statement, insertSendBatch); COMMIT. Replies add
+ * one read of the replied messages, attachments their lock and attach statements, threads their activity
+ * read, and a nonce duplicate its lookup and a separate read-position statement.
  *
  * Ordering: ids are allocated inside the transaction after the channel's advisory lock is taken, and
  * each is above both a fresh snowflake and the channel's newest committed id; the lock is held until
@@ -123,7 +128,7 @@ export class SendBatcher {
     trx: Transaction<MessagesTables>,
     batch: Waiting[],
   ): Promise<Array<SendOutcome | Error>> {
-    const { repo } = this.deps;
+    const { repo, extras } = this.deps;
     const outcomes: Array<SendOutcome | Error | undefined> = new Array(batch.length);
     // Same (channel, author, nonce) twice in one batch: the later ones share the first one's message.
     const leaders = new Map<string, number>();
@@ -137,7 +142,8 @@ export class SendBatcher {
     });
     const writers = batch.map((_, i) => i).filter((i) => !followers.has(i));
 
-    await repo.lockChannels(
+    // Locks first: every read below (replied messages, uploads, newest ids) sees all earlier commits.
+    const { latest, now } = await repo.lockChannelsLatest(
       trx,
       writers.map((i) => batch[i]!.send.channelId),
     );
@@ -178,8 +184,9 @@ export class SendBatcher {
       accepted.push(i);
     }
 
-    const latest = await repo.latestIds(trx, [...new Set(accepted.map((i) => batch[i]!.send.channelId))]);
-    const rows: NewMessageRow[] = accepted.map((i) => {
+    // The rows exactly as the insert stores them (column defaults included: created_at is the
+    // transaction's now()), so their events can be written by the insert statement itself.
+    const rows: MessageRow[] = accepted.map((i) => {
       const send = batch[i]!.send;
       const fresh = BigInt(newId());
       const floor = (latest.get(send.channelId) ?? 0n) + 1n;
@@ -187,30 +194,62 @@ export class SendBatcher {
       latest.set(send.channelId, id);
       return {
         id: id.toString(),
-        server_id: send.serverId,
-        channel_id: send.channelId,
-        author_id: send.authorId,
+        server_id: int8Text(send.serverId),
+        channel_id: int8Text(send.channelId),
+        thread_id: send.threadId == null ? null : int8Text(send.threadId),
+        author_id: int8Text(send.authorId),
         content: send.content,
         nonce: send.nonce,
-        reply_to_id: send.replyToId,
-        thread_id: send.threadId ?? null,
+        created_at: now,
+        edited_at: null,
+        reply_to_id: send.replyToId === null ? null : int8Text(send.replyToId),
+        pinned_at: null,
+        pinned_by: null,
         mentions: send.mentions,
+        embeds: [],
       };
     });
-    const inserted = await repo.insertMany(trx, rows);
-    const byId = new Map(inserted.map((row) => [row.id, row]));
+    const inIdOrder = [...rows].sort(byId);
+    const created = (row: MessageRow, attached: readonly AttachmentRow[]): OutboxEventInput => ({
+      type: "message.created",
+      payload: {
+        serverId: row.server_id,
+        channelId: row.channel_id,
+        message: messageEventView(row, replied, attached),
+      },
+    });
+    // The common batch (no attachments) is written by one statement: messages, read positions and events.
+    // An attachment must be attached (below) before its message's event is built.
+    const eventsInInsert = accepted.every((i) => (batch[i]!.send.attachmentIds ?? []).length === 0);
+    const moves = eventsInInsert && extras ? extras.readMoves(inIdOrder) : [];
+    const insertedIds = await repo.insertSendBatch(trx, {
+      rows,
+      moves,
+      events: eventsInInsert
+        ? [
+            ...outboxRows(inIdOrder.map((row) => created(row, []))).map((event, k) => ({
+              ...event,
+              ifInserted: inIdOrder[k]!.id,
+            })),
+            ...outboxRows(moves.map(readStateEvent)).map((event, k) => ({
+              ...event,
+              ifMoved: { userId: moves[k]!.userId, channelId: moves[k]!.channelId },
+            })),
+          ]
+        : [],
+    });
     const attached: AttachmentRow[] = [];
     for (const [k, i] of accepted.entries()) {
       const ids = batch[i]!.send.attachmentIds ?? [];
       // A nonce duplicate inserted nothing: its uploads stay pending.
-      if (ids.length > 0 && byId.has(rows[k]!.id)) {
+      if (ids.length > 0 && insertedIds.has(rows[k]!.id)) {
         attached.push(...(await this.attachments.attach(trx, rows[k]!.id, ids)));
       }
     }
     const duplicates: number[] = [];
     accepted.forEach((i, k) => {
-      const row = byId.get(rows[k]!.id);
-      if (row) outcomes[i] = { row, created: true };
+      const row = rows[k]!;
+      if (insertedIds.has(row.id)) outcomes[i] = { row, created: true };
       else duplicates.push(i);
     });
     if (duplicates.length > 0) {
@@ -238,19 +277,27 @@ export class SendBatcher {
         outcome instanceof Error || outcome === undefined ? outcome : { ...outcome, created: false };
     }
 
-    const created = inserted.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-    const extraEvents = this.deps.extras ? await this.deps.extras(trx, created) : [];
-    await writeOutbox(trx, MESSAGES_SCHEMA, [
-      ...created.map((row) => ({
-        type: "message.created",
-        payload: {
-          serverId: row.server_id,
-          channelId: row.channel_id,
-          message: messageEventView(row, replied, attached),
-        },
-      })),
-      ...extraEvents,
-    ]);
+    // What the insert statement did not write, after what it did (the outbox keeps the batch's order:
+    // message.created in id order, then the rest). The statement moved no read position if it skipped a
+    // nonce duplicate (its moves counted that message): they are moved here from what was inserted.
+    const inserted = inIdOrder.filter((row) => insertedIds.has(row.id));
+    const later: OutboxEventInput[] = eventsInInsert ? [] : inserted.map((row) => created(row, attached));
+    if (extras) {
+      if (!eventsInInsert || inserted.length < rows.length) {
+        later.push(...(await extras.advance(trx, extras.readMoves(inserted))));
+      }
+      later.push(...(await extras.afterInsert(trx, inserted)));
+    }
+    await writeOutbox(trx, MESSAGES_SCHEMA, later);
     return outcomes.map((o) => o ?? new Error("send was not processed"));
   }
+}
+
+/** An int8 as PostgreSQL prints it (a thread id is checked as digits only, so it may carry leading zeros). */
+function int8Text(value: string): string {
+  return BigInt(value).toString();
+}
+
+function byId(a: MessageRow, b: MessageRow): number {
+  return BigInt(a.id) < BigInt(b.id) ? -1 : 1;
 }

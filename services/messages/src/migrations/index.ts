@@ -8,6 +8,7 @@ import * as linkPreviews from "./0006_link_previews.ts";
 import * as reactions from "./0007_reactions.ts";
 import * as readStates from "./0008_read_states.ts";
 import * as threads from "./0009_threads.ts";
+import * as lockChannelsLatest from "./0010_lock_channels_latest.ts";
 
 /** The messages schema's migrations, forward-only, applied in name order. */
 export const messagesMigrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const messagesMigrations: Record<string, Migration> = {
   "0007_reactions": reactions,
   "0008_read_states": readStates,
   "0009_threads": threads,
+  "0010_lock_channels_latest": lockChannelsLatest,
 };

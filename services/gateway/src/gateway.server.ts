@@ -20,6 +20,7 @@ import type { GatewayContext, GatewayServices, StreamOpener, Viewer } from "./ga
 import { createGatewaySchema } from "./gateway.schema.ts";
 import { createErrorMasker, extensionsFor } from "./gateway-errors.ts";
 import { MAX_GRAPHQL_BODY_BYTES, preReadJsonBody } from "./graphql-body.ts";
+import { createGraphqlPostFastPath } from "./graphql-post-fast-path.ts";
 import { type InboundRateLimit, limitInboundMessages } from "./realtime/inbound-rate-limit.ts";
 import { streamGroupKey } from "./realtime/stream-group-key.ts";
 import type { StreamHub } from "./realtime/stream-hub.ts";
@@ -54,6 +55,11 @@ export interface GatewayServerOptions {
   streams?: StreamHub;
   /** Inbound WebSocket message limit per socket; default: none. */
   inboundRateLimit?: InboundRateLimit;
+  /**
+   * Whether plain JSON POSTs skip yoga's fetch-API layer (graphql-post-fast-path.ts); default true. Off,
+   * yoga serves every request: the reference the fast path is tested and measured against.
+   */
+  fastJsonPosts?: boolean;
 }
 
 /**
@@ -165,6 +171,8 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       }
     },
   });
+
+  const fastPath = options.fastJsonPosts === false ? undefined : createGraphqlPostFastPath(yoga);
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const inboundRateLimit = options.inboundRateLimit;
@@ -312,12 +320,15 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
     async handleHttp(req, res) {
       const body = preReadJsonBody(req);
       if (body) {
+        let parsed: unknown;
         try {
-          (req as IncomingMessage & { body?: unknown }).body = await body;
+          parsed = await body;
         } catch {
           res.destroy();
           return;
         }
+        (req as IncomingMessage & { body?: unknown }).body = parsed;
+        if (fastPath && (await fastPath.serve(req, res, parsed))) return;
       }
       // The yoga instance is a Node request listener: it parses, executes and writes the response; its
       // server context already holds `req`.

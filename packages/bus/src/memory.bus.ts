@@ -40,6 +40,17 @@ interface Follower {
   closed: boolean;
 }
 
+/** Who receives events of one type, worked out once per type (until the subscriptions change). */
+interface TypeRoutes {
+  followers: Follower[];
+  groups: MemoryGroup[];
+  fanouts: Fanout[];
+  ephemeralFanouts: Fanout[];
+}
+
+/** Event types whose routes are remembered at most (types are few; this only bounds a misuse). */
+const ROUTED_TYPES_LIMIT = 1_000;
+
 // Events are copied through JSON on publish so handlers never share objects
 // with the publisher, exactly as with a networked driver: serialised once per
 // publish (as a networked driver would), parsed again for each handler.
@@ -132,6 +143,11 @@ export class MemoryBus implements Bus {
   private readonly fanouts = new Set<Fanout>();
   private readonly ephemeralFanouts = new Set<Fanout>();
   private readonly followers = new Set<Follower>();
+  /**
+   * Routes by event type. Why: matching every subscription's patterns on every publish costs more than the
+   * rest of a publish once a process runs all services (dozens of subscriptions); cleared on any change.
+   */
+  private readonly routes = new Map<string, TypeRoutes>();
   /** Position of the last published durable event: the log is this bus's publish order. */
   private lastPosition = 0;
   private closed = false;
@@ -145,19 +161,16 @@ export class MemoryBus implements Bus {
     const json = JSON.stringify(event);
     const copy = parsed(json);
     const position = String(++this.lastPosition);
-    for (const follower of this.followers) {
-      if (!follower.patterns.some((p) => matchesPattern(p, copy.type))) continue;
+    const routes = this.routesOf(copy.type);
+    for (const follower of routes.followers) {
       // setImmediate callbacks run in the order they were queued, so followers see publish order.
       setImmediate(() => {
         if (follower.closed) return;
         this.runFanoutHandler(() => follower.handler(parsed(json), position), copy);
       });
     }
-    for (const group of this.groups.values()) {
-      if (group.patterns.some((p) => matchesPattern(p, copy.type)))
-        group.enqueue({ event: copy, attempt: 1 });
-    }
-    this.fanOut(this.fanouts, copy, json);
+    for (const group of routes.groups) group.enqueue({ event: copy, attempt: 1 });
+    this.fanOut(routes.fanouts, copy, json);
   }
 
   /** Delivers to ephemeral subscribers only; nothing is stored or numbered. */
@@ -165,7 +178,7 @@ export class MemoryBus implements Bus {
     this.assertOpen();
     assertEventType(event.type);
     const json = JSON.stringify(event);
-    this.fanOut(this.ephemeralFanouts, parsed(json), json);
+    this.fanOut(this.routesOf(event.type).ephemeralFanouts, parsed(json), json);
   }
 
   /** Registers an ordered follower of the log from its current end. */
@@ -174,11 +187,13 @@ export class MemoryBus implements Bus {
     assertPatterns(patterns);
     const follower: Follower = { patterns: [...patterns], handler, closed: false };
     this.followers.add(follower);
+    this.routes.clear();
     return {
       startPosition: String(this.lastPosition),
       close: async () => {
         follower.closed = true;
         this.followers.delete(follower);
+        this.routes.clear();
       },
     };
   }
@@ -189,14 +204,30 @@ export class MemoryBus implements Bus {
   }
 
   /** `json` is `copy` serialised: each handler gets its own parse of it. */
-  private fanOut(fanouts: Set<Fanout>, copy: BusEvent, json: string): void {
+  private fanOut(fanouts: readonly Fanout[], copy: BusEvent, json: string): void {
     for (const fanout of fanouts) {
-      if (!fanout.patterns.some((p) => matchesPattern(p, copy.type))) continue;
       setImmediate(() => {
         if (fanout.closed) return;
         this.runFanoutHandler(() => fanout.handler(parsed(json)), copy);
       });
     }
+  }
+
+  private routesOf(type: string): TypeRoutes {
+    let routes = this.routes.get(type);
+    if (routes === undefined) {
+      const matching = <T extends { patterns: string[] }>(subscriptions: Iterable<T>): T[] =>
+        [...subscriptions].filter((s) => s.patterns.some((p) => matchesPattern(p, type)));
+      routes = {
+        followers: matching(this.followers),
+        groups: matching(this.groups.values()),
+        fanouts: matching(this.fanouts),
+        ephemeralFanouts: matching(this.ephemeralFanouts),
+      };
+      if (this.routes.size >= ROUTED_TYPES_LIMIT) this.routes.clear();
+      this.routes.set(type, routes);
+    }
+    return routes;
   }
 
   private runFanoutHandler(run: () => void, event: BusEvent): void {
@@ -216,10 +247,12 @@ export class MemoryBus implements Bus {
     assertPatterns(patterns);
     const fanout: Fanout = { patterns: [...patterns], handler, closed: false };
     fanouts.add(fanout);
+    this.routes.clear();
     return {
       close: async () => {
         fanout.closed = true;
         fanouts.delete(fanout);
+        this.routes.clear();
       },
     };
   }
@@ -235,6 +268,7 @@ export class MemoryBus implements Bus {
       this.groups.set(group, g);
     }
     g.patterns = [...patterns];
+    this.routes.clear();
     const member: Member = { handler, busy: false, closed: false, inflight: Promise.resolve() };
     g.members.push(member);
     g.pump();
@@ -268,6 +302,7 @@ export class MemoryBus implements Bus {
     this.fanouts.clear();
     this.ephemeralFanouts.clear();
     this.followers.clear();
+    this.routes.clear();
     const inflight: Promise<void>[] = [];
     for (const g of this.groups.values()) {
       g.stop();

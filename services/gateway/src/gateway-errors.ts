@@ -58,12 +58,13 @@ export function useVariableErrorsAsUserInput(): Plugin {
     if (Symbol.asyncIterator in result || "data" in result || !result.errors) return;
     setResult({ ...result, errors: result.errors.map(asUserInput) });
   };
-  return {
-    onExecute: () => ({ onExecuteDone: onResult }),
-    onSubscribe: () => ({ onSubscribeResult: onResult }),
-  };
+  // Made once: the hooks run on every operation.
+  const executeHooks = { onExecuteDone: onResult };
+  const subscribeHooks = { onSubscribeResult: onResult };
+  return { onExecute: () => executeHooks, onSubscribe: () => subscribeHooks };
 }
 
+/** One error of a result that never ran, as BAD_USER_INPUT when it is a variable error (above). */
 function asUserInput(error: GraphQLError): GraphQLError {
   const code = error.extensions?.code;
   if ((code !== undefined && code !== "BAD_USER_INPUT") || error.path !== undefined) return error;

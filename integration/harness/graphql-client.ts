@@ -14,6 +14,7 @@ export async function graphql<T = Record<string, unknown>>(
   query: string,
   variables: Record<string, unknown> = {},
   token?: string,
+  operationName?: string,
 ): Promise<GraphqlResponse<T>> {
   const response = await fetch(`${baseUrl}/graphql`, {
     method: "POST",
@@ -22,7 +23,7 @@ export async function graphql<T = Record<string, unknown>>(
       accept: "application/graphql-response+json, application/json",
       ...(token ? { authorization: `Bearer ${token}` } : {}),
     },
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify({ query, variables, operationName }),
   });
   const body = (await response.json()) as Omit<GraphqlResponse<T>, "status">;
   return { status: response.status, ...body };

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { collect, dataOf, graphql, wsClient } from "../harness/graphql-client.ts";
+import { collect, dataOf, graphql, type WsClient, wsClient } from "../harness/graphql-client.ts";
 import type { Topology } from "../harness/topology.ts";
 
 const USER_FIELDS = "id username email firstName lastName displayName bio createdAt updatedAt";
@@ -38,6 +38,28 @@ export async function signedInUser(baseUrl: string) {
     ),
   );
   return { identity, ...signIn };
+}
+
+/** Runs one operation over a graphql-ws connection: its result, or the errors it was refused with. */
+function runOverSocket(
+  socket: WsClient,
+  query: string,
+  variables: Record<string, unknown>,
+  operationName?: string,
+): Promise<{ data?: unknown; errors?: unknown[] }> {
+  return new Promise((resolve) => {
+    let answer: { data?: unknown; errors?: unknown[] } = {};
+    socket.client.subscribe(
+      { query, variables, operationName },
+      {
+        next: (result) => {
+          answer = result as typeof answer;
+        },
+        error: (errors) => resolve({ errors: errors as unknown[] }),
+        complete: () => resolve(answer),
+      },
+    );
+  });
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -228,6 +250,69 @@ export function defineIdentityScenarios(topology: () => Topology): void {
       const aliases = `{ ${Array.from({ length: 40 }, (_, i) => `a${i}: me { id }`).join(" ")} }`;
       const aliased = await graphql(url(), aliases);
       expect(aliased.errors?.[0]?.extensions?.code).toBe("LIMIT_EXCEEDED");
+    });
+
+    it("refuses a document over the token limit over HTTP and WebSocket, running nothing", async () => {
+      const user = await signedInUser(url());
+      // Over the default graphql.maxTokens (2,000) by operations no other limit or rule minds (each 5
+      // tokens): without the token limit the mutation named below runs and sets the bio.
+      const padding = Array.from({ length: 420 }, (_, i) => `query P${i} { __typename }`).join(" ");
+      const padded = `mutation Update($input: UpdateProfileInput!) {
+        updateProfile(input: $input) { user { id } } } ${padding}`;
+      const overHttp = await graphql(
+        url(),
+        padded,
+        { input: { bio: "over http" } },
+        user.accessToken,
+        "Update",
+      );
+      expect(overHttp.status).toBe(400);
+      expect(overHttp.data).toBeUndefined();
+      expect(overHttp.errors).toEqual([
+        expect.objectContaining({
+          message: "Token limit of 2000 exceeded.",
+          extensions: { code: "LIMIT_EXCEEDED" },
+        }),
+      ]);
+      const socket = wsClient(url(), user.accessToken);
+      const overSocket = await runOverSocket(socket, padded, { input: { bio: "over ws" } }, "Update");
+      expect(overSocket).toEqual({
+        errors: [
+          expect.objectContaining({
+            message: "Token limit of 2000 exceeded.",
+            extensions: { code: "LIMIT_EXCEEDED" },
+          }),
+        ],
+      });
+      await socket.client.dispose();
+      const me = dataOf(
+        await graphql<{ me: { bio: string | null } }>(url(), "{ me { bio } }", {}, user.accessToken),
+      );
+      expect(me.me.bio ?? "").toBe("");
+    });
+
+    it("answers variables that do not fit their types with BAD_USER_INPUT over HTTP and WebSocket", async () => {
+      const user = await signedInUser(url());
+      const overHttp = await graphql(url(), UPDATE_PROFILE, { input: { bio: 5 } }, user.accessToken);
+      expect(overHttp.status).toBe(400);
+      expect(overHttp.data).toBeUndefined();
+      expect(overHttp.errors).toEqual([
+        expect.objectContaining({
+          message: expect.stringMatching(/^Variable "\$input" got invalid value 5 at "input\.bio"; /),
+          extensions: { code: "BAD_USER_INPUT" },
+        }),
+      ]);
+      const missing = await graphql(url(), UPDATE_PROFILE, {}, user.accessToken);
+      expect(missing.errors?.[0]?.extensions).toEqual({ code: "BAD_USER_INPUT" });
+      const socket = wsClient(url(), user.accessToken);
+      const overSocket = await runOverSocket(socket, UPDATE_PROFILE, { input: { bio: 5 } });
+      expect(overSocket.errors).toEqual([
+        expect.objectContaining({
+          message: expect.stringMatching(/^Variable "\$input" got invalid value 5/),
+          extensions: { code: "BAD_USER_INPUT" },
+        }),
+      ]);
+      await socket.client.dispose();
     });
 
     it("closes a WebSocket with 4401 for a bad token and refuses myEvents without one", async () => {

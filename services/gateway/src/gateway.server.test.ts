@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { AccessTokenVerifier } from "@beep/auth";
 import { type BusEvent, MemoryBus } from "@beep/bus";
 import { createLogger } from "@beep/observability";
+import type { ClientFactory } from "@beep/rpc";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { GatewayServices } from "./gateway.context.ts";
@@ -156,5 +157,178 @@ describe("gateway WebSocket server", () => {
     };
     expect(result.errors[0]?.extensions.code).toBe("BAD_USER_INPUT");
     expect(r.hub.openStreams()).toBe(0);
+  });
+});
+
+/** The limits of the gateway below: each small enough for a short document to cross. */
+const TIGHT_LIMITS = { maxDepth: 4, maxAliases: 3, maxCost: 10, maxTokens: 60, maxDirectives: 3 };
+const SEND = `mutation Send($input: SendMessageInput!) { sendMessage(input: $input) { message { id } } }`;
+const CREATE_ROLE = `mutation ($input: CreateRoleInput!) { createRole(input: $input) { role { id } } }`;
+
+interface Counting {
+  httpUrl: string;
+  wsUrl: string;
+  /** The content of every message sent. */
+  sent: string[];
+  /** What the gateway logged. */
+  lines: Record<string, unknown>[];
+}
+
+const countingServers: Server[] = [];
+const countingGateways: GatewayServer[] = [];
+afterEach(async () => {
+  for (const gateway of countingGateways.splice(0)) await gateway.close();
+  for (const http of countingServers.splice(0)) http.close();
+});
+
+/** A gateway over HTTP and WebSocket whose messages service counts sends. */
+async function startCounting(fastJsonPosts: boolean): Promise<Counting> {
+  const sent: string[] = [];
+  const lines: Record<string, unknown>[] = [];
+  const messages = {
+    sendMessage: async (input: { channelId: string; content: string }) => {
+      sent.push(input.content);
+      return { message: { id: "m1", channelId: input.channelId, content: input.content } };
+    },
+  };
+  const clients = { client: () => messages, close: () => {} } as unknown as ClientFactory;
+  const gateway = createGatewayServer({
+    services: { clients, hub: {} as GatewayServices["hub"] },
+    verifier: {
+      verify: async () => ({ userId: "u1", sessionId: "s1", expiresAt: new Date(Date.now() + 60_000) }),
+    },
+    logger: createLogger({
+      service: "gateway-server-test",
+      level: "info",
+      destination: { write: (line: string) => void lines.push(JSON.parse(line)) },
+    }),
+    limits: TIGHT_LIMITS,
+    graphiql: false,
+    fastJsonPosts,
+  });
+  const http = createServer((req, res) => void gateway.handleHttp(req, res));
+  http.on("upgrade", (req, socket, head) => gateway.handleUpgrade(req, socket, head));
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  countingGateways.push(gateway);
+  countingServers.push(http);
+  const base = `127.0.0.1:${(http.address() as AddressInfo).port}/graphql`;
+  return { httpUrl: `http://${base}`, wsUrl: `ws://${base}`, sent, lines };
+}
+
+interface Answer {
+  /** The HTTP status; none over WebSocket. */
+  status?: number;
+  /** The result's errors, or those of a WebSocket error frame. */
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+  data?: unknown;
+}
+
+type Transport = (gateway: Counting, query: string, variables?: object) => Promise<Answer>;
+
+const overHttp =
+  (accept: string): Transport =>
+  async (gateway, query, variables) => {
+    const response = await fetch(gateway.httpUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept, authorization: "Bearer t" },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: response.status, ...((await response.json()) as Answer) };
+  };
+
+const overWebSocket: Transport = async (gateway, query, variables) => {
+  const client = await connect({ url: gateway.wsUrl } as Running);
+  try {
+    client.socket.send(JSON.stringify({ id: "o1", type: "subscribe", payload: { query, variables } }));
+    await client.waitFor("an answer", () =>
+      client.messages.some((m) => m.type === "error" || m.type === "complete"),
+    );
+    const error = client.messages.find((m) => m.type === "error");
+    if (error) return { errors: error.payload as Answer["errors"] };
+    return client.messages.find((m) => m.type === "next")?.payload as Answer;
+  } finally {
+    client.socket.close(1000);
+  }
+};
+
+describe("GraphQL limits and bad variables, over HTTP and WebSocket", () => {
+  const RESPONSE_JSON = "application/graphql-response+json";
+  const transports: [string, boolean, Transport, number | undefined][] = [
+    ["the fast path, graphql-response+json", true, overHttp(RESPONSE_JSON), 400],
+    ["the fast path, application/json", true, overHttp("application/json"), 200],
+    ["yoga, graphql-response+json", false, overHttp(RESPONSE_JSON), 400],
+    ["yoga, application/json", false, overHttp("application/json"), 200],
+    ["WebSocket", true, overWebSocket, undefined],
+  ];
+  const variables = { input: { channelId: "c1", content: "hello" } };
+  const LIMITED: [string, string, RegExp][] = [
+    [
+      "token",
+      `mutation Send($input: SendMessageInput!) {
+        sendMessage(input: $input) { message { ${"id ".repeat(TIGHT_LIMITS.maxTokens)}} } }`,
+      /^Token limit of 60 exceeded\.$/,
+    ],
+    ["depth", "{ __schema { types { fields { type { name } } } } }", /depth/i],
+    ["alias", "{ me { a: id b: id c: id d: id } }", /alias/i],
+    ["cost", "{ me { id username email firstName lastName displayName bio } }", /cost/i],
+    [
+      "directive",
+      "{ __typename @include(if: true) me @include(if: true) { id @include(if: true) username @include(if: true) } }",
+      /directive/i,
+    ],
+  ];
+  const BAD_VARIABLES: [string, string, object, RegExp][] = [
+    ["missing", SEND, {}, /^Variable "\$input" of required type "SendMessageInput!" was not provided\.$/],
+    [
+      "missing a field",
+      SEND,
+      { input: { channelId: "c1" } },
+      /^Variable "\$input" got invalid value .*"content"/,
+    ],
+    ["of the wrong type", SEND, { input: 3 }, /^Variable "\$input" got invalid value 3; /],
+    [
+      "a scalar refuses",
+      CREATE_ROLE,
+      { input: { serverId: "s", name: "r", permissions: "x" } },
+      /^Variable "\$input" got invalid value "x" at "input\.permissions"; .*Permissions must be a decimal string$/,
+    ],
+  ];
+
+  describe.each(transports)("over %s", (_name, fastJsonPosts, transport, status) => {
+    it("runs a document within every limit", async () => {
+      const gateway = await startCounting(fastJsonPosts);
+      const answer = await transport(gateway, SEND, variables);
+      expect(answer.errors).toBeUndefined();
+      expect(gateway.sent).toEqual(["hello"]);
+    });
+
+    it.each(LIMITED)(
+      "refuses a document over the %s limit with LIMIT_EXCEEDED, running nothing",
+      async (_limit, query, message) => {
+        const gateway = await startCounting(fastJsonPosts);
+        const answer = await transport(gateway, query, variables);
+        expect(answer.errors).toHaveLength(1);
+        expect(answer.errors?.[0]?.message).toMatch(message);
+        expect(answer.errors?.[0]?.extensions).toEqual({ code: "LIMIT_EXCEEDED" });
+        expect(answer.data).toBeUndefined();
+        expect(answer.status).toBe(status);
+        expect(gateway.sent).toEqual([]);
+      },
+    );
+
+    it.each(BAD_VARIABLES)(
+      "answers a variable %s with BAD_USER_INPUT, unlogged, running nothing",
+      async (_what, query, vars, message) => {
+        const gateway = await startCounting(fastJsonPosts);
+        const answer = await transport(gateway, query, vars);
+        expect(answer.errors).toHaveLength(1);
+        expect(answer.errors?.[0]?.message).toMatch(message);
+        expect(answer.errors?.[0]?.extensions).toEqual({ code: "BAD_USER_INPUT" });
+        expect(answer.data).toBeUndefined();
+        expect(answer.status).toBe(status);
+        expect(gateway.sent).toEqual([]);
+        expect(gateway.lines.filter((line) => line.level !== "info")).toEqual([]);
+      },
+    );
   });
 });

@@ -8,6 +8,7 @@ import {
   type ExecutionResult,
   execute as executeGraphql,
   GraphQLError,
+  type GraphQLFormattedError,
   getOperationAST,
   type ValidationContext,
 } from "graphql";
@@ -18,7 +19,7 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { ExpiryTimers } from "./expiry-timers.ts";
 import type { GatewayContext, GatewayServices, StreamOpener, Viewer } from "./gateway.context.ts";
 import { createGatewaySchema } from "./gateway.schema.ts";
-import { createErrorMasker, extensionsFor } from "./gateway-errors.ts";
+import { createErrorMasker, extensionsFor, useVariableErrorsAsUserInput } from "./gateway-errors.ts";
 import { MAX_GRAPHQL_BODY_BYTES, preReadJsonBody } from "./graphql-body.ts";
 import { createGraphqlPostFastPath } from "./graphql-post-fast-path.ts";
 import { type InboundRateLimit, limitInboundMessages } from "./realtime/inbound-rate-limit.ts";
@@ -62,21 +63,53 @@ export interface GatewayServerOptions {
   fastJsonPosts?: boolean;
 }
 
+/** An over-limit document as a client sees it: the stable code LIMIT_EXCEEDED, not armor's "Syntax Error". */
+function limitExceeded(error: GraphQLError): GraphQLError {
+  return new GraphQLError(error.message.replace(/^Syntax Error: /, ""), {
+    extensions: { code: "LIMIT_EXCEEDED" },
+  });
+}
+
 /**
- * How an over-limit document is refused: reported as a validation error (HTTP 400, nothing runs)
- * with the stable code LIMIT_EXCEEDED, instead of armor's default thrown "Syntax Error".
+ * How a document over the depth, alias, cost or directive limit is refused: reported as a validation
+ * error (HTTP 400 under application/graphql-response+json, 200 under application/json, like every
+ * validation error; nothing runs).
  */
 const limitRejection = {
   propagateOnRejection: false,
   onReject: [
-    (context: ValidationContext | null, error: GraphQLError) =>
-      context?.reportError(
-        new GraphQLError(error.message.replace(/^Syntax Error: /, ""), {
-          extensions: { code: "LIMIT_EXCEEDED" },
-        }),
-      ),
+    (context: ValidationContext | null, error: GraphQLError) => context?.reportError(limitExceeded(error)),
   ],
 };
+
+/**
+ * How a document over the token limit is refused. armor counts tokens in its parser, where there is no
+ * validation context to report to (its handlers get null): thrown out of the parser instead, at the first
+ * token over the limit, so the document fails as a parse error does (before validation, nothing runs; yoga
+ * answers HTTP 400 under application/graphql-response+json and 200 under application/json, keeping the
+ * code) and the rest of an oversized document is never lexed.
+ */
+const tokenLimitRejection = {
+  propagateOnRejection: false,
+  onReject: [
+    (_context: ValidationContext | null, error: GraphQLError) => {
+      throw limitExceeded(error);
+    },
+  ],
+};
+
+/**
+ * An error as a WebSocket client gets it: without yoga's HTTP hints (`extensions.http`, `unexpected`), which
+ * only set the status of an HTTP response and which yoga leaves out of its HTTP bodies too. They reach this
+ * path on validation errors (yoga marks them whoever validates) and on variable errors (gateway-errors.ts).
+ */
+function formatForSocket(error: GraphQLError): GraphQLFormattedError {
+  const formatted = error.toJSON();
+  if (!formatted.extensions || !("http" in formatted.extensions || "unexpected" in formatted.extensions))
+    return formatted;
+  const { http: _http, unexpected: _unexpected, ...extensions } = formatted.extensions;
+  return { ...formatted, extensions };
+}
 
 /** What the WebSocket server keeps per connection (graphql-ws's `extra`, next to the socket). */
 type ConnectionExtra = {
@@ -141,11 +174,12 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         },
         maxAliases: { n: limits.maxAliases, ...limitRejection },
         costLimit: { maxCost: limits.maxCost, ...limitRejection },
-        maxTokens: { n: limits.maxTokens, ...limitRejection },
+        maxTokens: { n: limits.maxTokens, ...tokenLimitRejection },
         maxDirectives: { n: limits.maxDirectives, ...limitRejection },
         blockFieldSuggestion: { enabled: !options.graphiql },
       }),
       useValidationCache(),
+      useVariableErrorsAsUserInput(),
     ],
     // Headers come from the Node request itself (the same values: Node keeps one `authorization` and one
     // `user-agent`), which skips the fetch Headers wrapper.
@@ -309,8 +343,11 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
       execute: (args) => (args.rootValue as { execute: typeof import("graphql").execute }).execute(args),
       subscribe: (args) =>
         (args.rootValue as { subscribe: typeof import("graphql").subscribe }).subscribe(args),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map(formatForSocket) } : undefined,
       onError: (_ctx, _id, _payload, errors) => {
         logger.debug({ errors: errors.map((e) => e.message) }, "subscription rejected");
+        return errors.map(formatForSocket);
       },
     },
     wss,

@@ -103,6 +103,8 @@ interface Case {
   expect: "fast" | "yoga";
   /** An error code the answer must carry, so the case tests what it says. */
   code?: string;
+  /** The HTTP status the answer must have. */
+  status?: number;
 }
 
 function exchange(base: string, c: Case): Promise<Exchange> {
@@ -247,18 +249,29 @@ const CASES: Case[] = [
     body: { query: "query A { __typename } query B { __typename }", operationName: "B" },
     expect: "fast",
   },
-  { name: "a missing required variable", headers: AUTH, body: { query: SEND }, expect: "fast" },
+  {
+    name: "a missing required variable",
+    headers: AUTH,
+    body: { query: SEND },
+    expect: "fast",
+    status: 200,
+    code: "BAD_USER_INPUT",
+  },
   {
     name: "a variable of the wrong type",
     headers: AUTH,
     body: { query: SEND, variables: { input: { channelId: 1 } } },
     expect: "fast",
+    status: 200,
+    code: "BAD_USER_INPUT",
   },
   {
     name: "bad variables, graphql-response+json",
     headers: { ...AUTH, ...GRAPHQL_RESPONSE },
     body: { query: SEND, variables: { input: 3 } },
     expect: "fast",
+    status: 400,
+    code: "BAD_USER_INPUT",
   },
   {
     name: "too deep (LIMIT_EXCEEDED)",
@@ -274,14 +287,28 @@ const CASES: Case[] = [
     expect: "fast",
     code: "LIMIT_EXCEEDED",
   },
-  // Answered, not refused, on both paths: armor's token limit reports to a validation context it does not
-  // have at parse time (limitRejection in gateway.server.ts), so the rejection is dropped.
-  { name: "too many tokens", body: { query: `{ ${"__typename ".repeat(250)}}` }, expect: "fast" },
+  // Refused at parse time (tokenLimitRejection in gateway.server.ts), as a parse error is: 400 under
+  // graphql-response+json, 200 under application/json.
+  {
+    name: "too many tokens",
+    body: { query: `{ ${"__typename ".repeat(250)}}` },
+    expect: "fast",
+    status: 200,
+    code: "LIMIT_EXCEEDED",
+  },
   {
     name: "too many tokens, graphql-response+json",
     headers: GRAPHQL_RESPONSE,
     body: { query: `{ ${"__typename ".repeat(250)}}` },
     expect: "fast",
+    status: 400,
+    code: "LIMIT_EXCEEDED",
+  },
+  {
+    name: "too many directives",
+    body: { query: `{ __typename ${"@include(if: true) ".repeat(11)}}` },
+    expect: "fast",
+    code: "LIMIT_EXCEEDED",
   },
   { name: "accept */*", headers: { accept: "*/*" }, body: typename, expect: "fast" },
   {
@@ -452,6 +479,7 @@ describe("GraphQL POST fast path against yoga", () => {
     const [viaFast, viaYoga] = [await exchange(fast.url, c), await exchange(yoga.url, c)];
     expect(viaFast).toEqual(viaYoga);
     if (c.code) expect(viaFast.body).toContain(`"code":"${c.code}"`);
+    if (c.status) expect(viaFast.status).toBe(c.status);
     expect(fast.paths.at(-1)).toBe(c.expect);
     expect(yoga.paths.at(-1)).toBe("yoga");
     // Access log, metrics and the masker's log lines: the same on both paths.
@@ -471,6 +499,24 @@ describe("GraphQL POST fast path against yoga", () => {
       expect(lines.map((l) => l.message)).toEqual(["unexpected error in GraphQL request", "request"]);
       expect(lines[0]?.error_message).toBe("database exploded");
     }
+  });
+
+  it("does not log bad variables or an over-limit document as errors", async () => {
+    const cases: Case[] = [
+      {
+        name: "bad variables",
+        headers: AUTH,
+        body: { query: SEND, variables: { input: 3 } },
+        expect: "fast",
+      },
+      { name: "too many tokens", body: { query: `{ ${"__typename ".repeat(250)}}` }, expect: "fast" },
+    ];
+    for (const served of [fast, yoga])
+      for (const c of cases) {
+        const before = served.lines.length;
+        await exchange(served.url, c);
+        expect(served.lines.slice(before).map((l) => l.message)).toEqual(["request"]);
+      }
   });
 
   it("answers over h2c as yoga does", async () => {

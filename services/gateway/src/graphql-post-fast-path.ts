@@ -14,7 +14,7 @@ import { type GraphQLParams, processRegularResult, type YogaServerInstance } fro
  * pipeline of every plugin (parse cache, armor limits, validation cache, the context function, masked
  * errors) — and the response status and body come from yoga's own `processRegularResult`. What stays
  * copied here is yoga's accept negotiation for the JSON media types and its default CORS headers; the
- * differential test in gateway.server.test.ts holds them to yoga's bytes.
+ * differential test in graphql-post-fast-path.test.ts holds them to yoga's bytes.
  *
  * Anything else (GET, other content types or accepts, batches, `extensions`, subscriptions, CORS
  * preflight and request headers, other paths) is left to yoga: `serve` returns false before anything ran.

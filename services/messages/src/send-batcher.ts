@@ -50,15 +50,20 @@ export interface SendBatcherOptions {
  * goes at once (next turn of the event loop), so batching adds no latency when idle. Nothing is
  * acknowledged before its transaction has committed.
  *
- * Round trips, each of which waits a turn of a busy event loop: a batch of plain sends is four — BEGIN;
- * the channel locks with the newest ids and now() (one statement, lockChannelsLatest); the messages,
- * the authors' read positions and all the events (one statement, insertSendBatch); COMMIT. Replies add
- * one read of the replied messages, attachments their lock and attach statements, threads their activity
- * read, and a nonce duplicate its lookup and a separate read-position statement.
+ * Round trips, each of which waits a turn of a busy event loop, and a channel's lock held across those
+ * between its taking and the commit caps the channel's throughput. A batch of plain sends (no reply,
+ * attachment or thread; nonces allowed) is ONE: an autocommit statement (messages.send_batch, migration
+ * 0011) that locks, allocates the ids, writes the messages, read positions and events, and commits — the
+ * locks are held only while PostgreSQL executes it. Any other batch, or one of which a nonce is already
+ * stored (the function then writes nothing), takes the general path (write): four — BEGIN; the channel
+ * locks with the newest ids and now() (lockChannelsLatest); the messages, read positions and events
+ * (insertSendBatch); COMMIT — plus one read of the replied messages for replies, their lock and attach
+ * statements for attachments, the activity read for threads, and a nonce duplicate's lookup and separate
+ * read-position statement.
  *
- * Ordering: ids are allocated inside the transaction after the channel's advisory lock is taken, and
- * each is above both a fresh snowflake and the channel's newest committed id; the lock is held until
- * commit. So within a channel, id order = commit order = order of `message.created` events, on any
+ * Ordering: on both paths ids are allocated inside the transaction after the channel's advisory lock is
+ * taken, and each is above both a fresh snowflake and the channel's newest committed id; the lock is held
+ * until commit. So within a channel, id order = commit order = order of `message.created` events, on any
  * number of processes and whatever their clocks, and a reader who has seen id X has every smaller id
  * of the channel already committed (an `after` cursor never skips a late commit).
  */

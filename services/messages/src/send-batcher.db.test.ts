@@ -218,6 +218,29 @@ describe("SendBatcher", () => {
     ]);
   });
 
+  it("an event's createdAt is the stored time as node-pg reads it (µs truncated to ms), also when the µs would round up", async () => {
+    const general = place();
+    const batcher = new SendBatcher({ db, repo, extras }, { maxBatch: 10, maxInFlight: 1 });
+    // now() is not ours to choose: send until one created_at has ≥ 500 µs past its ms (rounding ≠ truncation).
+    let roundsUp = 0;
+    for (let n = 1; n <= 40 && roundsUp === 0; n += 1) {
+      const { row } = await batcher.send(plain(general, newId(), `m${n}`));
+      const micros = await sql<{ us: number }>`
+        select (extract(microseconds from created_at)::int % 1000) as us from messages.messages
+        where id = ${row.id}::bigint`.execute(db);
+      if (micros.rows[0]!.us >= 500) roundsUp = n;
+    }
+    expect(roundsUp).toBeGreaterThan(0);
+    const events = await publishedIn([general.channelId], roundsUp * 2);
+    const created = events.filter((e) => e.type === "message.created");
+    expect(created).toHaveLength(roundsUp);
+    for (const event of created) {
+      const { message } = event.payload as { message: { id: string; createdAt: string } };
+      const stored = (await repo.find(db, message.id))!;
+      expect(message.createdAt).toBe(stored.created_at.toISOString());
+    }
+  });
+
   it("the same nonce twice in one plain batch: one message, the later send shares it (created: false), one statement", async () => {
     const general = place();
     const ann = newId();

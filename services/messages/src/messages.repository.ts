@@ -42,7 +42,12 @@ export interface NewMessageRow {
 const TABLE = sql.id(MESSAGES_SCHEMA, "messages");
 const READ_STATES = sql.id(MESSAGES_SCHEMA, "read_states");
 const OUTBOX = sql.id(MESSAGES_SCHEMA, "outbox");
+const LOCK_CHANNELS = sql.id(MESSAGES_SCHEMA, "lock_channels");
 const LOCK_CHANNELS_LATEST = sql.id(MESSAGES_SCHEMA, "lock_channels_latest");
+const SEND_BATCH = sql.id(MESSAGES_SCHEMA, "send_batch");
+
+/** SQLSTATE of messages.send_batch finding a message of its batch already stored after all (it wrote nothing). */
+const SEND_BATCH_DUPLICATE = "BEB01";
 
 /** A read position a batch of sends moves forward (MSG-11): the author's, to their newest message. */
 export interface ReadPositionMove {
@@ -59,6 +64,30 @@ export interface ReadPositionMove {
  */
 export type SendBatchOutboxRow = OutboxRow &
   ({ ifInserted: string } | { ifMoved: { userId: string; channelId: string } });
+
+/** A plain send (no reply, attachment or thread) for {@link MessagesRepository.sendBatch}. */
+export interface PlainSendRow {
+  /** A fresh snowflake: the id's lower bound (the channel's newest id + 1 is the other). */
+  freshId: string;
+  serverId: string;
+  channelId: string;
+  authorId: string;
+  content: string;
+  nonce: string | null;
+  mentions: MentionSet;
+}
+
+/**
+ * A batch for {@link MessagesRepository.sendBatch}: the sends; per send its `message.created` outbox row, whose
+ * payload's message.id and message.createdAt are filled in by SQL; the read positions to move, each to the id
+ * of the batch row at index `row`, ordered among the moves by the id of the row at `firstRow`, and announced by
+ * its `read_state.updated` row if it moved (lastReadMessageId filled in by SQL).
+ */
+export interface PlainSendBatch {
+  rows: readonly PlainSendRow[];
+  created: readonly OutboxRow[];
+  moves: ReadonlyArray<{ row: number; firstRow: number; event: OutboxRow }>;
+}
 
 const COLUMNS = sql.raw(
   "id, server_id, channel_id, thread_id, author_id, content, nonce, created_at, edited_at, reply_to_id, pinned_at, pinned_by, mentions, embeds",
@@ -85,13 +114,9 @@ export class MessagesRepository {
   async lockChannels(db: Db, channelIds: readonly string[]): Promise<void> {
     const unique = [...new Set(channelIds)];
     if (unique.length === 0) return;
-    // Why ordered by key, not by id: two channels whose hashes collide share a lock; taking keys in
-    // ascending order keeps every batch's acquisition order consistent even then. The send path takes
-    // the same keys in the same order in messages.lock_channels_latest (migration 0010): keep them equal.
-    await sql`
-      select pg_advisory_xact_lock(k) from (
-        select distinct hashtextextended('beep.messages.channel.' || c, 0) as k from unnest(${unique}::text[]) as t(c)
-      ) as keys order by k`.execute(db);
+    // messages.lock_channels (migration 0011) is the one definition of the keys and their order, which
+    // the send path's functions use too.
+    await sql`select ${LOCK_CHANNELS}(${unique}::bigint[])`.execute(db);
   }
 
   /**
@@ -196,6 +221,39 @@ export class MessagesRepository {
       )
       select id::text as id from inserted`.execute(db);
     return new Set(result.rows.map((row) => row.id));
+  }
+
+  /**
+   * A batch of plain sends as ONE statement, run outside any transaction (autocommit): the function
+   * messages.send_batch (migration 0011) takes the channels' locks, allocates the ids, inserts the
+   * messages, moves the read positions and writes the events, and the statement's commit releases the
+   * locks — held while PostgreSQL executes, not across round trips. Returns per row (in the order given)
+   * its id and created_at; null if a (channel, author, nonce) of the batch was already stored, in which
+   * case nothing was written.
+   */
+  async sendBatch(db: Db, batch: PlainSendBatch): Promise<Array<{ id: string; created_at: Date }> | null> {
+    const { rows, created, moves } = batch;
+    if (rows.length === 0) return [];
+    try {
+      const result = await sql<{ ord: number; id: string; created_at: Date }>`
+        select ord, id::text as id, created_at from ${SEND_BATCH}(
+          ${rows.map((r) => r.freshId)}::bigint[], ${rows.map((r) => r.serverId)}::bigint[],
+          ${rows.map((r) => r.channelId)}::bigint[], ${rows.map((r) => r.authorId)}::bigint[],
+          ${rows.map((r) => r.content)}::text[], ${rows.map((r) => r.nonce)}::text[],
+          ${jsonArray(rows.map((r) => JSON.stringify(r.mentions)))}::jsonb,
+          ${created.map((e) => e.id)}::text[], ${jsonArray(created.map((e) => e.payload))}::jsonb,
+          ${created.map((e) => e.traceparent)}::text[],
+          ${moves.map((m) => m.row + 1)}::int[], ${moves.map((m) => m.firstRow + 1)}::int[],
+          ${moves.map((m) => m.event.id)}::text[], ${jsonArray(moves.map((m) => m.event.payload))}::jsonb,
+          ${moves.map((m) => m.event.traceparent)}::text[])`.execute(db);
+      if (result.rows.length === 0) return null;
+      const stored = new Array<{ id: string; created_at: Date }>(rows.length);
+      for (const row of result.rows) stored[row.ord - 1] = { id: row.id, created_at: row.created_at };
+      return stored;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === SEND_BATCH_DUPLICATE) return null;
+      throw error;
+    }
   }
 
   /** Existing messages by (channel, author, nonce). */

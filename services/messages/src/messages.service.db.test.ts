@@ -246,10 +246,11 @@ describe("send", () => {
     const ids = page.messages.map((m) => BigInt(m.id));
     expect(ids).toEqual([...ids].sort((a, b) => (a > b ? -1 : 1)));
     expect(new Set(page.messages.map((m) => m.id))).toEqual(new Set(sent.map((m) => m.id)));
-    // The outbox holds the channel's message.created events in id order.
+    // The outbox holds the channel's message.created events in id order, in the order the relay publishes
+    // them (seq). Not by event id: a plain batch's event ids are minted before it waits for the lock.
     const events = await sql<{ mid: string }>`
       select payload->'message'->>'id' as mid from messages.outbox
-      where type = 'message.created' and payload->>'channelId' = ${channel} order by id`.execute(handle.db);
+      where type = 'message.created' and payload->>'channelId' = ${channel} order by seq`.execute(handle.db);
     const eventIds = events.rows.map((r) => BigInt(r.mid));
     expect(eventIds).toEqual([...eventIds].sort((a, b) => (a < b ? -1 : 1)));
   });

@@ -99,7 +99,7 @@ async function readPosition(userId: string, channelId: string): Promise<string |
 }
 
 describe("SendBatcher", () => {
-  it("commits a batch of plain sends in 4 round trips; events in id order, payloads equal to the stored rows", async () => {
+  it("commits a batch of plain sends in 1 round trip (an autocommit statement); events in id order, payloads equal to the stored rows", async () => {
     const general = place();
     const other = { serverId: general.serverId, channelId: newId() };
     const [ann, bob] = [newId(), newId()];
@@ -115,11 +115,10 @@ describe("SendBatcher", () => {
       batcher.send(plain(general, bob, "@everyone", { mentions: { ...noMentions, everyone: true } })),
     ]);
     expect(batcher.stats.batches).toBe(1);
-    expect(statements).toHaveLength(4);
-    expect(statements[0]).toBe("begin");
-    expect(statements[1]).toContain("lock_channels_latest");
-    expect(statements[2]).toMatch(/^with inserted as \(\s*insert into "messages"."messages"/);
-    expect(statements[3]).toBe("commit");
+    expect(batcher.stats.oneStatement).toBe(1);
+    // No BEGIN/COMMIT: the statement is its own transaction, so the channel locks end with it.
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/^select .* from "messages"."send_batch"\(/s);
 
     const rows = outcomes.map((o) => o.row);
     expect(outcomes.every((o) => o.created)).toBe(true);
@@ -217,6 +216,101 @@ describe("SendBatcher", () => {
         mentionCount: 0,
       },
     ]);
+  });
+
+  it("an event's createdAt is the stored time as node-pg reads it (µs truncated to ms), also when the µs would round up", async () => {
+    const general = place();
+    const batcher = new SendBatcher({ db, repo, extras }, { maxBatch: 10, maxInFlight: 1 });
+    // now() is not ours to choose: send until one created_at has ≥ 500 µs past its ms (rounding ≠ truncation).
+    let roundsUp = 0;
+    for (let n = 1; n <= 40 && roundsUp === 0; n += 1) {
+      const { row } = await batcher.send(plain(general, newId(), `m${n}`));
+      const micros = await sql<{ us: number }>`
+        select (extract(microseconds from created_at)::int % 1000) as us from messages.messages
+        where id = ${row.id}::bigint`.execute(db);
+      if (micros.rows[0]!.us >= 500) roundsUp = n;
+    }
+    expect(roundsUp).toBeGreaterThan(0);
+    const events = await publishedIn([general.channelId], roundsUp * 2);
+    const created = events.filter((e) => e.type === "message.created");
+    expect(created).toHaveLength(roundsUp);
+    for (const event of created) {
+      const { message } = event.payload as { message: { id: string; createdAt: string } };
+      const stored = (await repo.find(db, message.id))!;
+      expect(message.createdAt).toBe(stored.created_at.toISOString());
+    }
+  });
+
+  it("the same nonce twice in one plain batch: one message, the later send shares it (created: false), one statement", async () => {
+    const general = place();
+    const ann = newId();
+    const batcher = new SendBatcher({ db: counted, repo, extras }, { maxBatch: 10, maxInFlight: 1 });
+    statements.length = 0;
+    const [first, again, other] = await Promise.all([
+      batcher.send(plain(general, ann, "once", { nonce: "twice" })),
+      batcher.send(plain(general, ann, "once", { nonce: "twice" })),
+      batcher.send(plain(general, ann, "another")),
+    ]);
+    expect(statements).toHaveLength(1);
+    expect(first.created).toBe(true);
+    expect(again).toEqual({ row: first.row, created: false });
+    expect(other.created).toBe(true);
+    expect(await repo.find(db, first.row.id)).toEqual(first.row);
+    const events = await publishedIn([general.channelId], 3);
+    expect(events.map((e) => e.type)).toEqual(["message.created", "message.created", "read_state.updated"]);
+  });
+
+  it("a nonce retry of an already stored message returns the stored one and writes nothing", async () => {
+    const general = place();
+    const ann = newId();
+    const batcher = new SendBatcher({ db: counted, repo, extras }, { maxBatch: 10, maxInFlight: 1 });
+    const original = await batcher.send(plain(general, ann, "original", { nonce: "retry" }));
+    statements.length = 0;
+    const retry = await batcher.send(plain(general, ann, "original", { nonce: "retry" }));
+    expect(retry).toEqual({ row: original.row, created: false });
+    // The function found the nonce stored and wrote nothing; the general path looked the message up.
+    expect(statements[0]).toContain("send_batch");
+    expect(statements[1]).toBe("begin");
+    expect(batcher.stats).toMatchObject({ batches: 2, oneStatement: 1 });
+    const stored = await sql<{ n: string }>`
+      select count(*)::text as n from messages.messages where channel_id = ${general.channelId}::bigint`.execute(
+      db,
+    );
+    expect(stored.rows[0]!.n).toBe("1");
+    const events = await publishedIn([general.channelId], 2);
+    await sleep(100);
+    expect((await publishedIn([general.channelId], 2)).map((e) => e.type)).toEqual(events.map((e) => e.type));
+    expect(events.map((e) => e.type)).toEqual(["message.created", "read_state.updated"]);
+  });
+
+  it("a batch mixing plain sends and a reply runs on the general path", async () => {
+    const general = place();
+    const [ann, bob] = [newId(), newId()];
+    const batcher = new SendBatcher({ db: counted, repo, extras }, { maxBatch: 10, maxInFlight: 1 });
+    const original = (await batcher.send(plain(general, ann, "question"))).row;
+    statements.length = 0;
+    const [answer, aside] = await Promise.all([
+      batcher.send(plain(general, bob, "answer", { replyToId: original.id })),
+      batcher.send(plain(general, ann, "aside", { nonce: "aside" })),
+    ]);
+    expect(statements[0]).toBe("begin");
+    expect(statements.at(-1)).toBe("commit");
+    expect(statements.some((q) => q.includes("send_batch"))).toBe(false);
+    expect(batcher.stats).toMatchObject({ batches: 2, oneStatement: 1 });
+    expect(answer.created && aside.created).toBe(true);
+    expect(answer.row.reply_to_id).toBe(original.id);
+    const events = await publishedIn([general.channelId], 5);
+    const messages = events
+      .filter((e) => e.type === "message.created")
+      .map((e) => (e.payload as { message: { id: string } }).message);
+    expect(messages.map((m) => m.id)).toEqual([original.id, answer.row.id, aside.row.id]);
+    const replied = new Map([[original.id, original]]);
+    for (const message of messages) {
+      const stored = (await repo.find(db, message.id))!;
+      expect(message).toEqual(JSON.parse(JSON.stringify(messageEventView(stored, replied))));
+    }
+    expect(await readPosition(bob, general.channelId)).toBe(answer.row.id);
+    expect(await readPosition(ann, general.channelId)).toBe(aside.row.id);
   });
 
   it("allocates ids above a message committed by the previous holder of the channel's lock", async () => {

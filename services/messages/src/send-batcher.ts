@@ -50,15 +50,20 @@ export interface SendBatcherOptions {
  * goes at once (next turn of the event loop), so batching adds no latency when idle. Nothing is
  * acknowledged before its transaction has committed.
  *
- * Round trips, each of which waits a turn of a busy event loop: a batch of plain sends is four — BEGIN;
- * the channel locks with the newest ids and now() (one statement, lockChannelsLatest); the messages,
- * the authors' read positions and all the events (one statement, insertSendBatch); COMMIT. Replies add
- * one read of the replied messages, attachments their lock and attach statements, threads their activity
- * read, and a nonce duplicate its lookup and a separate read-position statement.
+ * Round trips, each of which waits a turn of a busy event loop, and a channel's lock held across those
+ * between its taking and the commit caps the channel's throughput. A batch of plain sends (no reply,
+ * attachment or thread; nonces allowed) is ONE: an autocommit statement (messages.send_batch, migration
+ * 0011) that locks, allocates the ids, writes the messages, read positions and events, and commits — the
+ * locks are held only while PostgreSQL executes it. Any other batch, or one of which a nonce is already
+ * stored (the function then writes nothing), takes the general path (write): four — BEGIN; the channel
+ * locks with the newest ids and now() (lockChannelsLatest); the messages, read positions and events
+ * (insertSendBatch); COMMIT — plus one read of the replied messages for replies, their lock and attach
+ * statements for attachments, the activity read for threads, and a nonce duplicate's lookup and separate
+ * read-position statement.
  *
- * Ordering: ids are allocated inside the transaction after the channel's advisory lock is taken, and
- * each is above both a fresh snowflake and the channel's newest committed id; the lock is held until
- * commit. So within a channel, id order = commit order = order of `message.created` events, on any
+ * Ordering: on both paths ids are allocated inside the transaction after the channel's advisory lock is
+ * taken, and each is above both a fresh snowflake and the channel's newest committed id; the lock is held
+ * until commit. So within a channel, id order = commit order = order of `message.created` events, on any
  * number of processes and whatever their clocks, and a reader who has seen id X has every smaller id
  * of the channel already committed (an `after` cursor never skips a late commit).
  */
@@ -67,8 +72,8 @@ export class SendBatcher {
   private readonly attachments: AttachmentsRepository;
   private inFlight = 0;
   private scheduled = false;
-  /** Transactions committed, and sends they carried (tests and metrics). */
-  readonly stats = { batches: 0, sends: 0 };
+  /** Transactions committed, sends they carried, and batches written by one statement (tests and metrics). */
+  readonly stats = { batches: 0, sends: 0, oneStatement: 0 };
 
   constructor(
     private readonly deps: {
@@ -110,7 +115,9 @@ export class SendBatcher {
 
   private async commit(batch: Waiting[]): Promise<void> {
     try {
-      const outcomes = await this.deps.db.transaction().execute((trx) => this.write(trx, batch));
+      const outcomes =
+        (await this.writePlain(batch)) ??
+        (await this.deps.db.transaction().execute((trx) => this.write(trx, batch)));
       this.stats.batches += 1;
       this.stats.sends += batch.length;
       batch.forEach((waiting, i) => {
@@ -123,6 +130,56 @@ export class SendBatcher {
     }
   }
 
+  /**
+   * A batch of plain sends (nonces allowed) as one autocommit statement (messages.send_batch, migration
+   * 0011): per item its outcome; null — nothing written — when the batch is not all plain or a nonce of it
+   * is already stored, for {@link write} to handle.
+   */
+  private async writePlain(batch: Waiting[]): Promise<Array<SendOutcome | Error> | null> {
+    const { repo, extras } = this.deps;
+    const { writers, followers } = nonceLeaders(batch);
+    const sends = writers.map((i) => batch[i]!.send);
+    if (!sends.every(isPlain)) return null;
+    // Provisional rows whose ids are their batch positions: within a channel, batch order is id order (each
+    // id is above the previous one of its channel), and that is all readMoves compares. SQL fills in the ids
+    // and created_at, in the rows and in the events built from them.
+    const provisional = sends.map((send, k) => storedRow(send, k.toString(), new Date(0)));
+    const moves = extras ? extras.readMoves(provisional) : [];
+    // The order of the moves' events on the general path: by the id of each (author, channel)'s first row.
+    const firstRows = new Map<string, number>();
+    provisional.forEach((row, k) => {
+      const key = `${row.author_id}:${row.channel_id}`;
+      if (!firstRows.has(key)) firstRows.set(key, k);
+    });
+    const moveEvents = outboxRows(moves.map(readStateEvent));
+    const stored = await repo.sendBatch(this.deps.db, {
+      rows: sends.map((send) => ({
+        freshId: newId(),
+        serverId: send.serverId,
+        channelId: send.channelId,
+        authorId: send.authorId,
+        content: send.content,
+        nonce: send.nonce,
+        mentions: send.mentions,
+      })),
+      created: outboxRows(provisional.map((row) => createdEvent(row, new Map(), []))),
+      moves: moves.map((move, m) => ({
+        row: Number(move.messageId),
+        firstRow: firstRows.get(`${move.userId}:${move.channelId}`)!,
+        event: moveEvents[m]!,
+      })),
+    });
+    if (stored === null) return null;
+    this.stats.oneStatement += 1;
+    const outcomes: Array<SendOutcome | Error | undefined> = new Array(batch.length);
+    writers.forEach((i, k) => {
+      const { id, created_at } = stored[k]!;
+      outcomes[i] = { row: storedRow(batch[i]!.send, id, created_at), created: true };
+    });
+    shareWithFollowers(outcomes, followers);
+    return outcomes.map((o) => o ?? new Error("send was not processed"));
+  }
+
   /** One transaction for the whole batch; per item an outcome or the error refusing it. */
   private async write(
     trx: Transaction<MessagesTables>,
@@ -130,17 +187,7 @@ export class SendBatcher {
   ): Promise<Array<SendOutcome | Error>> {
     const { repo, extras } = this.deps;
     const outcomes: Array<SendOutcome | Error | undefined> = new Array(batch.length);
-    // Same (channel, author, nonce) twice in one batch: the later ones share the first one's message.
-    const leaders = new Map<string, number>();
-    const followers = new Map<number, number>();
-    batch.forEach(({ send }, i) => {
-      if (send.nonce === null) return;
-      const key = `${send.channelId}:${send.authorId}:${send.nonce}`;
-      const leader = leaders.get(key);
-      if (leader === undefined) leaders.set(key, i);
-      else followers.set(i, leader);
-    });
-    const writers = batch.map((_, i) => i).filter((i) => !followers.has(i));
+    const { writers, followers } = nonceLeaders(batch);
 
     // Locks first: every read below (replied messages, uploads, newest ids) sees all earlier commits.
     const { latest, now } = await repo.lockChannelsLatest(
@@ -192,32 +239,11 @@ export class SendBatcher {
       const floor = (latest.get(send.channelId) ?? 0n) + 1n;
       const id = fresh > floor ? fresh : floor;
       latest.set(send.channelId, id);
-      return {
-        id: id.toString(),
-        server_id: int8Text(send.serverId),
-        channel_id: int8Text(send.channelId),
-        thread_id: send.threadId == null ? null : int8Text(send.threadId),
-        author_id: int8Text(send.authorId),
-        content: send.content,
-        nonce: send.nonce,
-        created_at: now,
-        edited_at: null,
-        reply_to_id: send.replyToId === null ? null : int8Text(send.replyToId),
-        pinned_at: null,
-        pinned_by: null,
-        mentions: send.mentions,
-        embeds: [],
-      };
+      return storedRow(send, id.toString(), now);
     });
     const inIdOrder = [...rows].sort(byId);
-    const created = (row: MessageRow, attached: readonly AttachmentRow[]): OutboxEventInput => ({
-      type: "message.created",
-      payload: {
-        serverId: row.server_id,
-        channelId: row.channel_id,
-        message: messageEventView(row, replied, attached),
-      },
-    });
+    const created = (row: MessageRow, attached: readonly AttachmentRow[]) =>
+      createdEvent(row, replied, attached);
     // The common batch (no attachments) is written by one statement: messages, read positions and events.
     // An attachment must be attached (below) before its message's event is built.
     const eventsInInsert = accepted.every((i) => (batch[i]!.send.attachmentIds ?? []).length === 0);
@@ -271,11 +297,7 @@ export class SendBatcher {
             });
       }
     }
-    for (const [i, leader] of followers) {
-      const outcome = outcomes[leader];
-      outcomes[i] =
-        outcome instanceof Error || outcome === undefined ? outcome : { ...outcome, created: false };
-    }
+    shareWithFollowers(outcomes, followers);
 
     // What the insert statement did not write, after what it did (the outbox keeps the batch's order:
     // message.created in id order, then the rest). The statement moved no read position if it skipped a
@@ -291,6 +313,76 @@ export class SendBatcher {
     await writeOutbox(trx, MESSAGES_SCHEMA, later);
     return outcomes.map((o) => o ?? new Error("send was not processed"));
   }
+}
+
+/**
+ * Which sends of a batch write: the same (channel, author, nonce) twice in one batch is written once, by
+ * its first send (the leader); the later ones (followers, mapped to their leader) share its message.
+ */
+function nonceLeaders(batch: readonly Waiting[]): { writers: number[]; followers: Map<number, number> } {
+  const leaders = new Map<string, number>();
+  const followers = new Map<number, number>();
+  batch.forEach(({ send }, i) => {
+    if (send.nonce === null) return;
+    const key = `${send.channelId}:${send.authorId}:${send.nonce}`;
+    const leader = leaders.get(key);
+    if (leader === undefined) leaders.set(key, i);
+    else followers.set(i, leader);
+  });
+  return { writers: batch.map((_, i) => i).filter((i) => !followers.has(i)), followers };
+}
+
+/** A follower gets its leader's outcome, as not created (an earlier send had the nonce). */
+function shareWithFollowers(
+  outcomes: Array<SendOutcome | Error | undefined>,
+  followers: ReadonlyMap<number, number>,
+): void {
+  for (const [i, leader] of followers) {
+    const outcome = outcomes[leader];
+    outcomes[i] =
+      outcome instanceof Error || outcome === undefined ? outcome : { ...outcome, created: false };
+  }
+}
+
+/** A send with no reply, attachment or thread: what messages.send_batch writes. */
+function isPlain(send: PendingSend): boolean {
+  return send.replyToId === null && send.threadId == null && (send.attachmentIds ?? []).length === 0;
+}
+
+/** The row the insert stores for `send` (column defaults included). */
+function storedRow(send: PendingSend, id: string, createdAt: Date): MessageRow {
+  return {
+    id,
+    server_id: int8Text(send.serverId),
+    channel_id: int8Text(send.channelId),
+    thread_id: send.threadId == null ? null : int8Text(send.threadId),
+    author_id: int8Text(send.authorId),
+    content: send.content,
+    nonce: send.nonce,
+    created_at: createdAt,
+    edited_at: null,
+    reply_to_id: send.replyToId === null ? null : int8Text(send.replyToId),
+    pinned_at: null,
+    pinned_by: null,
+    mentions: send.mentions,
+    embeds: [],
+  };
+}
+
+/** The `message.created` event of a stored row. */
+function createdEvent(
+  row: MessageRow,
+  replied: ReadonlyMap<string, MessageRow>,
+  attached: readonly AttachmentRow[],
+): OutboxEventInput {
+  return {
+    type: "message.created",
+    payload: {
+      serverId: row.server_id,
+      channelId: row.channel_id,
+      message: messageEventView(row, replied, attached),
+    },
+  };
 }
 
 /** An int8 as PostgreSQL prints it (a thread id is checked as digits only, so it may carry leading zeros). */

@@ -22,7 +22,8 @@ export interface ReadStateMove extends ReadPositionMove {
  * - `advance`: applies moves in a statement of their own (when the insert statement could not: a nonce
  *   duplicate or attachments in the batch) and returns the events of those that moved.
  * - `afterInsert`: what must read the inserted rows: each thread sent into emits `thread.updated` with
- *   its new count and last activity (one query; none for a batch without threads) (MSG-13).
+ *   its new count and last activity (one query; none for a batch without threads) (MSG-13). The
+ *   one-statement path of plain sends (send-batcher.ts) relies on that: it does not call afterInsert.
  */
 export interface SendBatchExtras {
   readMoves(created: readonly MessageRow[]): ReadStateMove[];

@@ -9,6 +9,7 @@ import * as reactions from "./0007_reactions.ts";
 import * as readStates from "./0008_read_states.ts";
 import * as threads from "./0009_threads.ts";
 import * as lockChannelsLatest from "./0010_lock_channels_latest.ts";
+import * as sendBatch from "./0011_send_batch.ts";
 
 /** The messages schema's migrations, forward-only, applied in name order. */
 export const messagesMigrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const messagesMigrations: Record<string, Migration> = {
   "0008_read_states": readStates,
   "0009_threads": threads,
   "0010_lock_channels_latest": lockChannelsLatest,
+  "0011_send_batch": sendBatch,
 };

@@ -58,6 +58,7 @@ if (runs("micro")) {
 // memory bus; clients connect over graphql-ws (graphql-transport-ws) from separate processes.
 out("\nMessages and the real-time stream (beep --target=all, PostgreSQL 127.0.0.1:5432, memory bus)\n");
 const beep = await BenchDeployment.start();
+out(`  ${await beep.postgresSettings()}\n`);
 try {
   if (runs("sends") || runs("latency")) {
     const roomClients = new StreamClients(1);

@@ -69,6 +69,27 @@ export class BenchDeployment {
     return this.beep.url;
   }
 
+  /**
+   * The database server's version and the settings that shape write latency, for the report's header:
+   * figures from servers configured differently do not compare (e.g. new WAL segments zero-filled
+   * mid-run stall the statements that need them).
+   */
+  async postgresSettings(): Promise<string> {
+    const { rows } = await this.pool.query<{ name: string; setting: string; unit: string | null }>(
+      `select name, setting, unit from pg_settings
+       where name in ('server_version', 'synchronous_commit', 'min_wal_size', 'max_wal_size', 'wal_init_zero', 'autovacuum')
+       order by array_position(array['server_version', 'synchronous_commit', 'min_wal_size', 'max_wal_size',
+         'wal_init_zero', 'autovacuum'], name::text)`,
+    );
+    return rows
+      .map((row) =>
+        row.name === "server_version"
+          ? `PostgreSQL ${row.setting}`
+          : `${row.name} ${row.setting}${row.unit === "MB" ? " MB" : ""}`,
+      )
+      .join(", ");
+  }
+
   /** The process id of the Beep child (for RSS readings). */
   get pid(): number {
     return this.beep.pid;

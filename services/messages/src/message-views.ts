@@ -65,19 +65,21 @@ export function messageRecord(
   replied: ReadonlyMap<string, MessageRow>,
   attachments: readonly AttachmentRow[] = [],
 ): MessageRecord {
-  let replyTo: ReplyReference | null = null;
-  if (row.reply_to_id !== null) {
-    const original = replied.get(row.reply_to_id);
-    replyTo = original
-      ? { id: original.id, deleted: false, authorId: original.author_id, content: original.content }
-      : { id: row.reply_to_id, deleted: true };
-  }
   return {
     ...messageView(row, attachments),
     pinnedAt: row.pinned_at?.toISOString() ?? null,
     pinnedBy: row.pinned_by,
-    replyTo,
+    replyTo: replyReference(row, replied),
   };
+}
+
+/** The reference of a reply (the original, or a tombstone once it is deleted); null for other messages. */
+function replyReference(row: MessageRow, replied: ReadonlyMap<string, MessageRow>): ReplyReference | null {
+  if (row.reply_to_id === null) return null;
+  const original = replied.get(row.reply_to_id);
+  return original
+    ? { id: original.id, deleted: false, authorId: original.author_id, content: original.content }
+    : { id: row.reply_to_id, deleted: true };
 }
 
 /**
@@ -89,5 +91,5 @@ export function messageEventView(
   replied: ReadonlyMap<string, MessageRow>,
   attachments: readonly AttachmentRow[] = [],
 ): MessageView & { replyTo: ReplyReference | null } {
-  return { ...messageView(row, attachments), replyTo: messageRecord(row, replied).replyTo };
+  return { ...messageView(row, attachments), replyTo: replyReference(row, replied) };
 }

@@ -48,6 +48,9 @@ interface TypeRoutes {
   ephemeralFanouts: Fanout[];
 }
 
+/** What a failed handler's log line names of its event. */
+type EventLabel = Pick<BusEvent, "id" | "type">;
+
 /** Event types whose routes are remembered at most (types are few; this only bounds a misuse). */
 const ROUTED_TYPES_LIMIT = 1_000;
 
@@ -159,18 +162,23 @@ export class MemoryBus implements Bus {
     this.assertOpen();
     assertEventType(event.type);
     const json = JSON.stringify(event);
-    const copy = parsed(json);
     const position = String(++this.lastPosition);
-    const routes = this.routesOf(copy.type);
+    const routes = this.routesOf(event.type);
+    // What failure logs name, taken now: the publisher keeps its object.
+    const about: EventLabel = { id: event.id, type: event.type };
     for (const follower of routes.followers) {
       // setImmediate callbacks run in the order they were queued, so followers see publish order.
       setImmediate(() => {
         if (follower.closed) return;
-        this.runFanoutHandler(() => follower.handler(parsed(json), position), copy);
+        this.runFanoutHandler(() => follower.handler(parsed(json), position), about);
       });
     }
-    for (const group of routes.groups) group.enqueue({ event: copy, attempt: 1 });
-    this.fanOut(routes.fanouts, copy, json);
+    if (routes.groups.length > 0) {
+      // One copy for the groups (queued, redelivered); parsed only when some group takes the type.
+      const copy = parsed(json);
+      for (const group of routes.groups) group.enqueue({ event: copy, attempt: 1 });
+    }
+    this.fanOut(routes.fanouts, about, json);
   }
 
   /** Delivers to ephemeral subscribers only; nothing is stored or numbered. */
@@ -178,7 +186,7 @@ export class MemoryBus implements Bus {
     this.assertOpen();
     assertEventType(event.type);
     const json = JSON.stringify(event);
-    this.fanOut(this.routesOf(event.type).ephemeralFanouts, parsed(json), json);
+    this.fanOut(this.routesOf(event.type).ephemeralFanouts, { id: event.id, type: event.type }, json);
   }
 
   /** Registers an ordered follower of the log from its current end. */
@@ -203,12 +211,12 @@ export class MemoryBus implements Bus {
     return this.addFanout(this.ephemeralFanouts, patterns, handler);
   }
 
-  /** `json` is `copy` serialised: each handler gets its own parse of it. */
-  private fanOut(fanouts: readonly Fanout[], copy: BusEvent, json: string): void {
+  /** `json` is the event serialised: each handler gets its own parse of it. */
+  private fanOut(fanouts: readonly Fanout[], about: EventLabel, json: string): void {
     for (const fanout of fanouts) {
       setImmediate(() => {
         if (fanout.closed) return;
-        this.runFanoutHandler(() => fanout.handler(parsed(json)), copy);
+        this.runFanoutHandler(() => fanout.handler(parsed(json)), about);
       });
     }
   }
@@ -230,7 +238,7 @@ export class MemoryBus implements Bus {
     return routes;
   }
 
-  private runFanoutHandler(run: () => void, event: BusEvent): void {
+  private runFanoutHandler(run: () => void, event: EventLabel): void {
     // Promise.resolve().then() catches both a sync throw and an async handler's rejection.
     Promise.resolve()
       .then(run)

@@ -1,5 +1,6 @@
 import type { BenchDeployment } from "./lib/beep-deployment.ts";
 import type { Community } from "./lib/community.ts";
+import { DiskStallMonitor, type DiskStalls } from "./lib/disk-stall-monitor.ts";
 import { GraphqlSender } from "./lib/graphql-sender.ts";
 import { percentile, sleep } from "./lib/stats.ts";
 import { benchContent, type StreamClients } from "./lib/stream-clients.ts";
@@ -15,6 +16,8 @@ export interface LatencyFigures {
   deliverMaxMs: number;
   ackP50Ms: number;
   ackP99Ms: number;
+  /** The disk's flushes over 50 ms while the sends ran. */
+  disk: DiskStalls;
 }
 
 /**
@@ -34,8 +37,10 @@ export async function benchLatency(
   const acks: number[] = [];
   let errors = 0;
   const pending = new Set<Promise<void>>();
+  let monitor: DiskStallMonitor | undefined;
   try {
     await clients.reset();
+    monitor = new DiskStallMonitor();
     const began = performance.now();
     let started = 0;
     const total = Math.round(seconds * perSecond);
@@ -57,6 +62,8 @@ export async function benchLatency(
     const sendSeconds = (performance.now() - began) / 1000;
     await Promise.all(pending);
     await sleep(500); // the last deliveries
+    const disk = await monitor.stop();
+    monitor = undefined;
     const { received, latencies } = await clients.report();
     return {
       targetPerSecond: perSecond,
@@ -68,8 +75,10 @@ export async function benchLatency(
       deliverMaxMs: percentile(latencies, 1),
       ackP50Ms: percentile(acks, 0.5),
       ackP99Ms: percentile(acks, 0.99),
+      disk,
     };
   } finally {
+    await monitor?.stop();
     sender.close();
   }
 }

@@ -87,7 +87,7 @@ try {
           out(
             `  Send→deliver latency at a fixed ${int(latency.targetPerSecond)} msg/s (open loop, ${int(latency.achievedPerSecond)} msg/s started, ${int(latency.deliveries)} deliveries)\n` +
               `    p50 ${round(latency.deliverP50Ms)} ms   p99 ${round(latency.deliverP99Ms)} ms (target ≤ 50 ms at 1,000 msg/s: ${round(latency.deliverP99Ms / 50, 2)}× the target)   max ${round(latency.deliverMaxMs)} ms   ack p50 ${round(latency.ackP50Ms)} ms   p99 ${round(latency.ackP99Ms)} ms   errors ${latency.errors}\n` +
-              `    ${load()}\n`,
+              `    disk meanwhile: ${latency.disk.stalls} of ${int(latency.disk.syncs)} 8 KiB flushes over 50 ms (max ${round(latency.disk.maxMs)} ms)   ${load()}\n`,
           );
         }
       }

@@ -3,7 +3,6 @@
 // and noisy); nothing here is a pass/fail test.
 import { cpus, loadavg, totalmem } from "node:os";
 import { benchConnections } from "./connections.bench.ts";
-import { benchDiskSync } from "./disk-sync.bench.ts";
 import { benchFanout } from "./fanout.bench.ts";
 import { benchLatency } from "./latency.bench.ts";
 import { BenchDeployment } from "./lib/beep-deployment.ts";
@@ -53,12 +52,6 @@ if (runs("micro")) {
     `\nPermissions: computeChannelPermissions, 5 roles, 8 overwrites\n  ${int(permissions.opsPerSecond)} ops/s   ${round(permissions.nsPerOp, 2)} ns/op\n`,
   );
   out(await (await import("./permission-cache.bench.ts")).permissionCacheReport());
-
-  const disk = benchDiskSync(quick ? 3 : 20);
-  out(
-    `\nDisk: write + fdatasync of 8 KiB (a commit's WAL flush) in ${disk.directory}, ${int(disk.syncs)} syncs\n` +
-      `  p50 ${round(disk.p50Ms, 2)} ms   p99.9 ${round(disk.p999Ms, 2)} ms   max ${round(disk.maxMs)} ms   ${round(disk.stallsPerMinute)} stalls > 50 ms per minute\n`,
-  );
 }
 
 // Issue 5's targets: beep --target=all (child process) on the machine's PostgreSQL in a fresh database,

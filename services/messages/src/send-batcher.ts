@@ -162,7 +162,7 @@ export class SendBatcher {
         nonce: send.nonce,
         mentions: send.mentions,
       })),
-      created: outboxRows(provisional.map((row) => createdEvent(row, new Map(), []))),
+      created: outboxRows(provisional.map((row) => createdEvent(row, NO_REPLIES, []))),
       moves: moves.map((move, m) => ({
         row: Number(move.messageId),
         firstRow: firstRows.get(`${move.userId}:${move.channelId}`)!,
@@ -343,6 +343,9 @@ function shareWithFollowers(
       outcome instanceof Error || outcome === undefined ? outcome : { ...outcome, created: false };
   }
 }
+
+/** What a plain send's event looks up its reply in: a plain send has none. */
+const NO_REPLIES: ReadonlyMap<string, MessageRow> = new Map();
 
 /** A send with no reply, attachment or thread: what messages.send_batch writes. */
 function isPlain(send: PendingSend): boolean {

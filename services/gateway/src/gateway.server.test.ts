@@ -2,12 +2,19 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { AccessTokenVerifier } from "@beep/auth";
 import { type BusEvent, MemoryBus } from "@beep/bus";
+import { BeepError } from "@beep/errors";
 import { createLogger } from "@beep/observability";
 import type { ClientFactory } from "@beep/rpc";
+import { createClient } from "graphql-ws";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { GatewayServices } from "./gateway.context.ts";
-import { CLOSE_UNAUTHENTICATED, createGatewayServer, type GatewayServer } from "./gateway.server.ts";
+import {
+  CLOSE_TRY_AGAIN_LATER,
+  CLOSE_UNAUTHENTICATED,
+  createGatewayServer,
+  type GatewayServer,
+} from "./gateway.server.ts";
 import { userUpdatedRoute } from "./realtime/routes/users.routes.ts";
 import { StreamHub } from "./realtime/stream-hub.ts";
 import { UserOnlyAudienceIndex } from "./realtime/user-only-audience-index.ts";
@@ -33,8 +40,14 @@ afterEach(async () => {
   }
 });
 
-/** A gateway whose tokens (any string) belong to u1 and expire `tokenLifetimeMs` after each connection. */
-async function start(tokenLifetimeMs = 60_000): Promise<Running> {
+/**
+ * A gateway whose tokens (any string) belong to u1 and expire `tokenLifetimeMs` after each connection;
+ * `checkSession` stands for the users service's liveness check.
+ */
+async function start(
+  tokenLifetimeMs = 60_000,
+  checkSession?: (token: string) => Promise<void>,
+): Promise<Running> {
   const bus = new MemoryBus(logger);
   const hub = new StreamHub({
     bus,
@@ -61,6 +74,7 @@ async function start(tokenLifetimeMs = 60_000): Promise<Running> {
     limits: { maxDepth: 10, maxAliases: 10, maxCost: 5000, maxTokens: 1000, maxDirectives: 10 },
     graphiql: false,
     streams: hub,
+    ...(checkSession ? { checkSession } : {}),
   });
   const http = createServer();
   http.on("upgrade", (req, socket, head) => gateway.handleUpgrade(req, socket, head));
@@ -120,6 +134,61 @@ describe("gateway WebSocket server", () => {
     const started = Date.now();
     expect(await client.closed).toEqual({ code: CLOSE_UNAUTHENTICATED, reason: "Access token expired" });
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it("closes with 1013 while the session cannot be checked, and a graphql-ws client reconnects once it can", async () => {
+    let usersServiceUp = false;
+    let checks = 0;
+    const r = await start(60_000, async () => {
+      checks++;
+      if (!usersServiceUp) throw new BeepError("UNAVAILABLE", "users service unavailable");
+    });
+
+    const raw = new WebSocket(r.url, "graphql-transport-ws");
+    await new Promise((resolve) => raw.once("open", resolve));
+    const rawClosed = new Promise<{ code: number; reason: string }>((resolve) =>
+      raw.once("close", (code, reason) => resolve({ code, reason: String(reason) })),
+    );
+    raw.send(JSON.stringify({ type: "connection_init", payload: { authorization: "Bearer token" } }));
+    expect(await rawClosed).toEqual({ code: CLOSE_TRY_AGAIN_LATER, reason: "users service unavailable" });
+
+    const closes: number[] = [];
+    const client = createClient({
+      url: r.url,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: "Bearer token" },
+      retryAttempts: 20,
+      retryWait: async () => {
+        usersServiceUp = closes.length >= 2;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      },
+      on: { closed: (event) => closes.push((event as { code: number }).code) },
+    });
+    try {
+      const first = await new Promise<unknown>((resolve, reject) => {
+        const stop = client.subscribe(
+          { query: EVENTS },
+          {
+            next: (value) => {
+              stop();
+              resolve(value);
+            },
+            error: reject,
+            complete: () => reject(new Error("stream completed before an event")),
+          },
+        );
+        const publishOnceOpen = setInterval(() => {
+          if (r.hub.openStreams() === 0) return;
+          clearInterval(publishOnceOpen);
+          void r.bus.publish(userUpdated(1));
+        }, 5);
+      });
+      expect(closes.slice(0, 2)).toEqual([CLOSE_TRY_AGAIN_LATER, CLOSE_TRY_AGAIN_LATER]);
+      expect(checks).toBeGreaterThanOrEqual(4);
+      expect(first).toMatchObject({ data: { events: { event: { __typename: "UserUpdated" } } } });
+    } finally {
+      await client.dispose();
+    }
   });
 
   it("streams events in order, and complete or a close ends the hub's stream", async () => {

@@ -12,7 +12,6 @@ import {
   getOperationAST,
   type ValidationContext,
 } from "graphql";
-import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga } from "graphql-yoga";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -129,6 +128,8 @@ interface OpenedStream extends StreamOpener {
 
 /** WebSocket close code for a missing, invalid or expired token (api.md). */
 export const CLOSE_UNAUTHENTICATED = 4401;
+/** WebSocket close code (RFC 6455 "Try Again Later") when the connection could not be checked for a transient reason. */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 /** The GraphQL edge: HTTP handler and WebSocket upgrade handler for `/graphql`. */
 export interface GatewayServer {
@@ -136,6 +137,14 @@ export interface GatewayServer {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Closes every WebSocket (code 1001) and stops accepting new ones. */
   close(): Promise<void>;
+}
+
+/** A close frame's reason is at most 123 bytes (RFC 6455); ws throws on a longer one. */
+function closeReason(text: string): string {
+  if (Buffer.byteLength(text) <= 123) return text;
+  let cut = text.slice(0, 120);
+  while (Buffer.byteLength(cut) > 120) cut = cut.slice(0, -1);
+  return `${cut}...`;
 }
 
 function peerIp(req: IncomingMessage): string {
@@ -256,11 +265,18 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
           }
           return true;
         } catch (error) {
-          const code =
-            error instanceof BeepError && error.code === "UNAUTHENTICATED"
-              ? CLOSE_UNAUTHENTICATED
-              : CloseCode.InternalServerError;
-          ctx.extra.socket.close(code, error instanceof BeepError ? error.message : "Internal error");
+          if (error instanceof BeepError && error.code === "UNAUTHENTICATED") {
+            ctx.extra.socket.close(CLOSE_UNAUTHENTICATED, closeReason(error.message));
+            return false;
+          }
+          // Not the client's fault (the users service is down or slow, a bug): 1013 makes graphql-ws clients
+          // retry with backoff, where graphql-ws's 4500 would make them give up for good.
+          if (!(error instanceof BeepError))
+            logger.error({ err: error }, "WebSocket connection check failed");
+          ctx.extra.socket.close(
+            CLOSE_TRY_AGAIN_LATER,
+            closeReason(error instanceof BeepError ? error.message : "Internal error, try again later"),
+          );
           return false;
         }
       },

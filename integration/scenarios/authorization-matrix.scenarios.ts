@@ -842,6 +842,16 @@ export const AUTHORIZATION_MATRIX: MatrixEntry[] = [
       { actor: "banned", code: "NOT_FOUND" },
     ],
   },
+  {
+    field: "renameThread",
+    document: `mutation ($input: RenameThreadInput!) { renameThread(input: $input) { thread { id } } }`,
+    variables: input((f) => ({ threadId: f.secretThreadId, name: "renamed" })),
+    refusals: [
+      { actor: "member", code: "NOT_FOUND" },
+      { actor: "rival", code: "NOT_FOUND" },
+      { actor: "banned", code: "NOT_FOUND" },
+    ],
+  },
 ];
 
 /**

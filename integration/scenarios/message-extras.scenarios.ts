@@ -19,6 +19,7 @@ const MARK_READ = `mutation ($input: MarkChannelReadInput!) { markChannelRead(in
 const READ_STATES = `query ($serverId: ID!) { readStates(serverId: $serverId) {
   channelId lastReadMessageId unreadCount mentionCount hasMoreUnread } }`;
 const START_THREAD = `mutation ($input: StartThreadInput!) { startThread(input: $input) { thread { id name messageId messageCount } } }`;
+const RENAME_THREAD = `mutation ($input: RenameThreadInput!) { renameThread(input: $input) { thread { id name messageCount } } }`;
 const THREADS = `query ($channelId: ID!) { threads(channelId: $channelId) { id name messageCount lastMessageAt } }`;
 
 const EVENTS = `subscription { events { seq event {
@@ -29,7 +30,7 @@ const EVENTS = `subscription { events { seq event {
   ... on ReactionRemoved { messageId emoji userId }
   ... on ReadStateUpdated { userId serverId channelId lastReadMessageId mentionCount }
   ... on ThreadCreated { serverId channelId thread { id name messageId messageCount } }
-  ... on ThreadUpdated { thread { id messageCount } }
+  ... on ThreadUpdated { thread { id name messageCount } }
 } } }`;
 
 interface StreamEvent {
@@ -342,6 +343,36 @@ export function defineMessageExtrasScenarios(topology: () => Topology): void {
         expect(threads).toHaveLength(1);
         expect(threads[0]).toMatchObject({ id: startThread.thread.id, messageCount: 1 });
         expect(threads[0]!.lastMessageAt).not.toBeNull();
+
+        // Renaming: the member did not start it and holds no MANAGE_CHANNELS; the owner started it.
+        const refused = await graphql(
+          url(),
+          RENAME_THREAD,
+          { input: { threadId: startThread.thread.id, name: "Mine" } },
+          member.accessToken,
+        );
+        expect(codeOf(refused)).toBe("FORBIDDEN");
+        const { renameThread } = await call<{
+          renameThread: { thread: { name: string; messageCount: number } };
+        }>(
+          RENAME_THREAD,
+          { input: { threadId: startThread.thread.id, name: " Road map " } },
+          owner.accessToken,
+        );
+        expect(renameThread.thread).toEqual({ id: startThread.thread.id, name: "Road map", messageCount: 1 });
+        const renamed = await memberStream.waitFor(
+          (e) => e.__typename === "ThreadUpdated" && e.thread?.name === "Road map",
+          "ThreadUpdated with the new name",
+        );
+        expect(renamed.thread).toEqual({ id: startThread.thread.id, name: "Road map", messageCount: 1 });
+        // In order on the stream: a refused rename would have arrived before this one.
+        expect(memberStream.events().some((e) => e.thread?.name === "Mine")).toBe(false);
+        const listed = await call<{ threads: Array<{ name: string }> }>(
+          THREADS,
+          { channelId: general },
+          member.accessToken,
+        );
+        expect(listed.threads.map((t) => t.name)).toEqual(["Road map"]);
       } finally {
         await memberStream.close();
       }

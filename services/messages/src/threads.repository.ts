@@ -54,6 +54,13 @@ export class ThreadsRepository {
     return result.rows[0];
   }
 
+  /** Renames the thread; undefined when it is gone. */
+  async rename(db: Db, id: string, name: string): Promise<ThreadRow | undefined> {
+    const result = await sql<ThreadRow>`
+      update ${TABLE} as t set name = ${name} where t.id = ${id}::bigint returning ${COLUMNS}`.execute(db);
+    return result.rows[0];
+  }
+
   async find(db: Db, id: string): Promise<ThreadRow | undefined> {
     const result = await sql<ThreadRow>`select ${COLUMNS} from ${TABLE} t where t.id = ${id}::bigint`.execute(
       db,

@@ -22,6 +22,10 @@ export function threadsRoutes(
       const { userId } = await callers.authenticate(context);
       return { threads: (await threads.list(userId, request.channelId)).map(protoThread) };
     },
+    async renameThread(request, context) {
+      const { userId } = await callers.authenticate(context);
+      return { thread: protoThread(await threads.rename(userId, request.threadId, request.name)) };
+    },
     async listMessageThreads(request, context) {
       const { userId } = await callers.authenticate(context);
       return { threads: (await threads.ofMessages(userId, request.messageIds)).map(protoThread) };

@@ -112,6 +112,7 @@ describe("threads", () => {
       ).toBe("NOT_FOUND");
       expect(await codeOf(env.threads.list(who.userId, secret.id))).toBe("NOT_FOUND");
       expect(await codeOf(env.threads.start(who.userId, root.id, "mine"))).toBe("NOT_FOUND");
+      expect(await codeOf(env.threads.rename(who.userId, thread.id, "mine"))).toBe("NOT_FOUND");
       expect(await env.threads.ofMessages(who.userId, [root.id])).toEqual([]);
     }
     expect(await threadRows(secret.id)).toEqual(before.threads);
@@ -136,6 +137,55 @@ describe("threads", () => {
     const root3 = await env.messages.send(member, { channelId: channel, content: "still allowed here" });
     expect(await codeOf(env.threads.start(member.userId, root3.id, "no"))).toBe("FORBIDDEN");
     expect((await env.messages.list(member, channel, { threadId: open.id })).messages).toEqual([]);
+  });
+
+  it("renames a thread: its creator or MANAGE_CHANNELS in the parent channel; refused renames change nothing", async () => {
+    const { owner, member, server, channel } = await community(env);
+    const other = testCaller(env);
+    const moderator = testCaller(env);
+    await env.harness.servers.join(other, server.id);
+    await env.harness.servers.join(moderator, server.id);
+    await env.harness.channels.setOverwrite(owner, channel, {
+      targetType: "member",
+      targetId: moderator.userId,
+      allow: String(PERMISSIONS.MANAGE_CHANNELS),
+      deny: "0",
+    });
+    await settle();
+    const root = await env.messages.send(owner, { channelId: channel, content: "plans" });
+    const thread = await env.threads.start(member.userId, root.id, "Plans");
+    await env.messages.send(member, { channelId: channel, threadId: thread.id, content: "one" });
+    const names = async () =>
+      (await outboxOf(env, ["thread.updated"]))
+        .map((e) => e.payload.thread as { id: string; name: string })
+        .filter((t) => t.id === thread.id)
+        .map((t) => t.name);
+    const before = { rows: await threadRows(channel), names: await names() };
+    expect(before.names).toEqual(["Plans"]);
+
+    expect(await codeOf(env.threads.rename(other.userId, thread.id, "Mine"))).toBe("FORBIDDEN");
+    expect(await codeOf(env.threads.rename(testCaller(env).userId, thread.id, "Mine"))).toBe("NOT_FOUND");
+    for (const bad of ["  ", "x".repeat(101)]) {
+      expect(await codeOf(env.threads.rename(member.userId, thread.id, bad))).toBe("BAD_USER_INPUT");
+    }
+    for (const missing of ["123", "not-an-id", root.id]) {
+      expect(await codeOf(env.threads.rename(member.userId, missing, "x"))).toBe("NOT_FOUND");
+    }
+    expect(await threadRows(channel)).toEqual(before.rows);
+    expect(await names()).toEqual(before.names);
+
+    expect(await env.threads.rename(member.userId, thread.id, "  Road map ")).toMatchObject({
+      id: thread.id,
+      name: "Road map",
+      creatorId: member.userId,
+      messageCount: 1,
+    });
+    expect((await env.threads.rename(moderator.userId, thread.id, "Roadmap")).name).toBe("Roadmap");
+    // The same name again: nothing to tell anyone.
+    expect((await env.threads.rename(owner.userId, thread.id, "Roadmap")).name).toBe("Roadmap");
+    expect(await names()).toEqual(["Plans", "Road map", "Roadmap"]);
+    const [listed] = await env.threads.list(other.userId, channel);
+    expect(listed).toMatchObject({ id: thread.id, name: "Roadmap", messageCount: 1 });
   });
 
   it("a deleted channel's threads, read positions, messages and reactions are removed by the cleanup consumer", async () => {

@@ -1,10 +1,9 @@
 import { writeOutbox } from "@beep/bus";
 import { BeepError } from "@beep/errors";
-import { newId } from "@beep/ids";
+import { isSnowflake, newId } from "@beep/ids";
 import { PERMISSIONS } from "@beep/servers/permissions";
 import type { Kysely } from "kysely";
-import type { MessageAccess } from "./message-access.ts";
-import { notFound } from "./message-access.ts";
+import { hasBits, type MessageAccess, notFound } from "./message-access.ts";
 import type { MessagesRepository } from "./messages.repository.ts";
 import { MESSAGES_SCHEMA } from "./messages.schema-name.ts";
 import type { MessagesTables } from "./messages.tables.ts";
@@ -69,12 +68,7 @@ export class ThreadsService {
       messageId,
       READ | PERMISSIONS.CREATE_PUBLIC_THREADS,
     );
-    const name = typeof rawName === "string" ? rawName.trim() : "";
-    if (name.length === 0 || [...name].length > MAX_THREAD_NAME) {
-      throw new BeepError("BAD_USER_INPUT", `A thread name has 1 to ${MAX_THREAD_NAME} characters`, {
-        field: "name",
-      });
-    }
+    const name = threadName(rawName);
     if (row.thread_id !== null) {
       throw new BeepError("BAD_USER_INPUT", "A thread starts from a message of the channel", {
         field: "messageId",
@@ -103,6 +97,39 @@ export class ThreadsService {
     });
   }
 
+  /**
+   * Renames a thread: its creator may, and so may whoever holds MANAGE_CHANNELS in the parent channel
+   * (Discord's MANAGE_THREADS, which ROLE-2 does not have). A thread of a channel the caller cannot read is
+   * NOT_FOUND. Members of the channel see `thread.updated`; the same name again changes and emits nothing.
+   */
+  async rename(userId: string, threadId: string, rawName: string): Promise<ThreadView> {
+    if (!isSnowflake(threadId)) throw notFound("thread", "threadId");
+    const thread = await this.deps.threads.find(this.deps.db, threadId);
+    if (!thread) throw notFound("thread", "threadId");
+    const access = await this.deps.access.channel(userId, thread.channel_id, READ).catch((error: unknown) => {
+      throw error instanceof BeepError && error.code === "NOT_FOUND" ? notFound("thread", "threadId") : error;
+    });
+    if (thread.creator_id !== userId && !hasBits(access.bits, PERMISSIONS.MANAGE_CHANNELS)) {
+      throw new BeepError("FORBIDDEN", "Only its creator or a channel manager renames a thread");
+    }
+    const name = threadName(rawName);
+    return this.deps.db.transaction().execute(async (trx) => {
+      const renamed = thread.name === name ? thread : await this.deps.threads.rename(trx, threadId, name);
+      if (!renamed) throw notFound("thread", "threadId");
+      const [found] = await this.deps.threads.withActivity(trx, [threadId]);
+      const view = threadView(found ?? { ...renamed, message_count: 0, last_message_at: null });
+      if (renamed !== thread) {
+        await writeOutbox(trx, MESSAGES_SCHEMA, [
+          {
+            type: "thread.updated",
+            payload: { serverId: view.serverId, channelId: view.channelId, thread: view },
+          },
+        ]);
+      }
+      return view;
+    });
+  }
+
   /** The channel's threads, most recently active first. */
   async list(userId: string, channelId: string): Promise<ThreadView[]> {
     await this.deps.access.channel(userId, channelId, READ);
@@ -123,8 +150,19 @@ export class ThreadsService {
 
   /** The thread `threadId` of `channelId`, else NOT_FOUND on threadId (the channel is already checked). */
   async inChannel(threadId: string, channelId: string): Promise<void> {
-    if (!/^\d{1,19}$/.test(threadId)) throw notFound("thread", "threadId");
+    if (!isSnowflake(threadId)) throw notFound("thread", "threadId");
     const thread = await this.deps.threads.find(this.deps.db, threadId);
     if (!thread || thread.channel_id !== channelId) throw notFound("thread", "threadId");
   }
+}
+
+/** A trimmed thread name of 1 to {@link MAX_THREAD_NAME} characters, else BAD_USER_INPUT on `name`. */
+function threadName(raw: unknown): string {
+  const name = typeof raw === "string" ? raw.trim() : "";
+  if (name.length === 0 || [...name].length > MAX_THREAD_NAME) {
+    throw new BeepError("BAD_USER_INPUT", `A thread name has 1 to ${MAX_THREAD_NAME} characters`, {
+      field: "name",
+    });
+  }
+  return name;
 }

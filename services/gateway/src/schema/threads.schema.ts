@@ -54,7 +54,26 @@ const typeDefs = /* GraphQL */ `
     thread: Thread!
   }
 
+  "Input of renameThread."
+  input RenameThreadInput {
+    "The thread."
+    threadId: ID!
+    "1–100 characters."
+    name: String!
+  }
+
+  "Result of renameThread."
+  type RenameThreadPayload {
+    "The thread with its new name."
+    thread: Thread!
+  }
+
   type Mutation {
+    """
+    Renames a thread: its creator, or a member with MANAGE_CHANNELS in the parent channel. Members of the
+    channel get ThreadUpdated. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, BAD_USER_INPUT.
+    """
+    renameThread(input: RenameThreadInput!): RenameThreadPayload!
     """
     Starts the thread of a message (one per message; CREATE_PUBLIC_THREADS). Send into it with
     sendMessage(threadId), read it with messages(channelId, threadId). Errors: UNAUTHENTICATED, NOT_FOUND,
@@ -110,6 +129,11 @@ export const threadsSchema: SchemaModule = {
         { input }: { input: { messageId: string; name: string } },
         context: Ctx,
       ) => client(context).startThread(input, asViewer(context)),
+      renameThread: (
+        _root: unknown,
+        { input }: { input: { threadId: string; name: string } },
+        context: Ctx,
+      ) => client(context).renameThread(input, asViewer(context)),
     },
   },
 };

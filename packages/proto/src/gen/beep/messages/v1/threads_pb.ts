@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file beep/messages/v1/threads.proto.
  */
 export const file_beep_messages_v1_threads: GenFile = /*@__PURE__*/
-  fileDesc("Ch5iZWVwL21lc3NhZ2VzL3YxL3RocmVhZHMucHJvdG8SEGJlZXAubWVzc2FnZXMudjEitQEKBlRocmVhZBIKCgJpZBgBIAEoCRIRCglzZXJ2ZXJfaWQYAiABKAkSEgoKY2hhbm5lbF9pZBgDIAEoCRISCgptZXNzYWdlX2lkGAQgASgJEgwKBG5hbWUYBSABKAkSEgoKY3JlYXRvcl9pZBgGIAEoCRISCgpjcmVhdGVkX2F0GAcgASgJEhUKDW1lc3NhZ2VfY291bnQYCCABKAUSFwoPbGFzdF9tZXNzYWdlX2F0GAkgASgJIjYKElN0YXJ0VGhyZWFkUmVxdWVzdBISCgptZXNzYWdlX2lkGAEgASgJEgwKBG5hbWUYAiABKAkiOgoOVGhyZWFkUmVzcG9uc2USKAoGdGhyZWFkGAEgASgLMhguYmVlcC5tZXNzYWdlcy52MS5UaHJlYWQiKAoSTGlzdFRocmVhZHNSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAkiQAoTTGlzdFRocmVhZHNSZXNwb25zZRIpCgd0aHJlYWRzGAEgAygLMhguYmVlcC5tZXNzYWdlcy52MS5UaHJlYWQiMAoZTGlzdE1lc3NhZ2VUaHJlYWRzUmVxdWVzdBITCgttZXNzYWdlX2lkcxgBIAMoCTKtAgoOVGhyZWFkc1NlcnZpY2USVQoLU3RhcnRUaHJlYWQSJC5iZWVwLm1lc3NhZ2VzLnYxLlN0YXJ0VGhyZWFkUmVxdWVzdBogLmJlZXAubWVzc2FnZXMudjEuVGhyZWFkUmVzcG9uc2USWgoLTGlzdFRocmVhZHMSJC5iZWVwLm1lc3NhZ2VzLnYxLkxpc3RUaHJlYWRzUmVxdWVzdBolLmJlZXAubWVzc2FnZXMudjEuTGlzdFRocmVhZHNSZXNwb25zZRJoChJMaXN0TWVzc2FnZVRocmVhZHMSKy5iZWVwLm1lc3NhZ2VzLnYxLkxpc3RNZXNzYWdlVGhyZWFkc1JlcXVlc3QaJS5iZWVwLm1lc3NhZ2VzLnYxLkxpc3RUaHJlYWRzUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("Ch5iZWVwL21lc3NhZ2VzL3YxL3RocmVhZHMucHJvdG8SEGJlZXAubWVzc2FnZXMudjEitQEKBlRocmVhZBIKCgJpZBgBIAEoCRIRCglzZXJ2ZXJfaWQYAiABKAkSEgoKY2hhbm5lbF9pZBgDIAEoCRISCgptZXNzYWdlX2lkGAQgASgJEgwKBG5hbWUYBSABKAkSEgoKY3JlYXRvcl9pZBgGIAEoCRISCgpjcmVhdGVkX2F0GAcgASgJEhUKDW1lc3NhZ2VfY291bnQYCCABKAUSFwoPbGFzdF9tZXNzYWdlX2F0GAkgASgJIjYKElN0YXJ0VGhyZWFkUmVxdWVzdBISCgptZXNzYWdlX2lkGAEgASgJEgwKBG5hbWUYAiABKAkiOgoOVGhyZWFkUmVzcG9uc2USKAoGdGhyZWFkGAEgASgLMhguYmVlcC5tZXNzYWdlcy52MS5UaHJlYWQiKAoSTGlzdFRocmVhZHNSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAkiQAoTTGlzdFRocmVhZHNSZXNwb25zZRIpCgd0aHJlYWRzGAEgAygLMhguYmVlcC5tZXNzYWdlcy52MS5UaHJlYWQiMAoZTGlzdE1lc3NhZ2VUaHJlYWRzUmVxdWVzdBITCgttZXNzYWdlX2lkcxgBIAMoCSI2ChNSZW5hbWVUaHJlYWRSZXF1ZXN0EhEKCXRocmVhZF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJMoYDCg5UaHJlYWRzU2VydmljZRJVCgtTdGFydFRocmVhZBIkLmJlZXAubWVzc2FnZXMudjEuU3RhcnRUaHJlYWRSZXF1ZXN0GiAuYmVlcC5tZXNzYWdlcy52MS5UaHJlYWRSZXNwb25zZRJaCgtMaXN0VGhyZWFkcxIkLmJlZXAubWVzc2FnZXMudjEuTGlzdFRocmVhZHNSZXF1ZXN0GiUuYmVlcC5tZXNzYWdlcy52MS5MaXN0VGhyZWFkc1Jlc3BvbnNlEmgKEkxpc3RNZXNzYWdlVGhyZWFkcxIrLmJlZXAubWVzc2FnZXMudjEuTGlzdE1lc3NhZ2VUaHJlYWRzUmVxdWVzdBolLmJlZXAubWVzc2FnZXMudjEuTGlzdFRocmVhZHNSZXNwb25zZRJXCgxSZW5hbWVUaHJlYWQSJS5iZWVwLm1lc3NhZ2VzLnYxLlJlbmFtZVRocmVhZFJlcXVlc3QaIC5iZWVwLm1lc3NhZ2VzLnYxLlRocmVhZFJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * A thread.
@@ -182,6 +182,32 @@ export const ListMessageThreadsRequestSchema: GenMessage<ListMessageThreadsReque
   messageDesc(file_beep_messages_v1_threads, 5);
 
 /**
+ * Request of RenameThread.
+ *
+ * @generated from message beep.messages.v1.RenameThreadRequest
+ */
+export type RenameThreadRequest = Message<"beep.messages.v1.RenameThreadRequest"> & {
+  /**
+   * @generated from field: string thread_id = 1;
+   */
+  threadId: string;
+
+  /**
+   * 1–100 characters.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message beep.messages.v1.RenameThreadRequest.
+ * Use `create(RenameThreadRequestSchema)` to create a new message.
+ */
+export const RenameThreadRequestSchema: GenMessage<RenameThreadRequest> = /*@__PURE__*/
+  messageDesc(file_beep_messages_v1_threads, 6);
+
+/**
  * Threads (MSG-13): a thread hangs off one message of a text channel; its
  * messages are messages with thread_id set and follow the parent channel's
  * permissions. Every call acts for the caller named by the access token in
@@ -219,6 +245,16 @@ export const ThreadsService: GenService<{
     methodKind: "unary";
     input: typeof ListMessageThreadsRequestSchema;
     output: typeof ListThreadsResponseSchema;
+  },
+  /**
+   * Renames a thread (its creator, or MANAGE_CHANNELS in the parent channel; both need VIEW_CHANNEL + READ_MESSAGE_HISTORY there). Errors: NOT_FOUND, FORBIDDEN, BAD_USER_INPUT (name).
+   *
+   * @generated from rpc beep.messages.v1.ThreadsService.RenameThread
+   */
+  renameThread: {
+    methodKind: "unary";
+    input: typeof RenameThreadRequestSchema;
+    output: typeof ThreadResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_beep_messages_v1_threads, 0);

@@ -1,7 +1,8 @@
 import { createLogger } from "@beep/observability";
 import { EchoService } from "@beep/proto/gen/beep/testing/v1/echo_pb.ts";
 import { createClientFactory, createHttpListener, createRpcRegistry } from "@beep/rpc";
-import type { Client } from "@connectrpc/connect";
+import { type Client, createClient } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 
 /** Calls per second and latency percentiles of one way of reaching a service. */
 export interface HopFigures {
@@ -36,8 +37,10 @@ async function drive(
 
 /**
  * The cost of a service hop, both ways the client factory can take: the
- * in-process direct call (same process, no serialisation) and gRPC over
- * cleartext HTTP/2 to another listener on loopback. Same service, same run.
+ * in-process direct call (same process, no serialisation) and the Connect
+ * protocol over cleartext HTTP/2 to another listener on loopback; next to them,
+ * gRPC to the same listener (what the factory spoke before ADR 0008, and what
+ * outside gRPC clients speak). Same service, same run.
  */
 export async function benchRpcHop(calls = 20_000, concurrency = 32) {
   const logger = createLogger({ service: "bench", level: "silent" });
@@ -57,14 +60,22 @@ export async function benchRpcHop(calls = 20_000, concurrency = 32) {
     isLocal: () => false,
     peerUrl: () => url,
   });
+  const grpcSessions = new Http2SessionManager(url);
+  const grpcClient = createClient(
+    EchoService,
+    createGrpcTransport({ baseUrl: url, sessionManager: grpcSessions }),
+  );
   try {
-    // Warm both paths (JIT, HTTP/2 session) before measuring.
+    // Warm every path (JIT, HTTP/2 session) before measuring.
     await drive(local.client(EchoService), 2_000, concurrency);
     await drive(remote.client(EchoService), 2_000, concurrency);
+    await drive(grpcClient, 2_000, concurrency);
     const inProcess = await drive(local.client(EchoService), calls, concurrency);
-    const grpc = await drive(remote.client(EchoService), calls, concurrency);
-    return { inProcess, grpc, ratio: inProcess.callsPerSecond / grpc.callsPerSecond };
+    const network = await drive(remote.client(EchoService), calls, concurrency);
+    const grpc = await drive(grpcClient, calls, concurrency);
+    return { inProcess, network, grpc, ratio: inProcess.callsPerSecond / network.callsPerSecond };
   } finally {
+    grpcSessions.abort();
     remote.close();
     await listener.close(1_000);
   }

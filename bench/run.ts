@@ -39,13 +39,17 @@ if (runs("micro")) {
   out("RPC hop (Echo, 20,000 calls, 32 in flight)\n");
   for (const [name, figures] of [
     ["in-process direct call", hop.inProcess],
-    ["gRPC over h2c on loopback", hop.grpc],
+    ["Connect over h2c on loopback", hop.network],
+    ["(gRPC over h2c on loopback)", hop.grpc],
   ] as const) {
     out(
       `  ${name.padEnd(30)} ${int(figures.callsPerSecond)} calls/s   p50 ${round(figures.p50Ms, 2)} ms   p99 ${round(figures.p99Ms, 2)} ms\n`,
     );
   }
   out(`  in-process / network throughput: ${round(hop.ratio, 2)}×\n`);
+  out(
+    `  Connect / gRPC throughput (the factory's network protocol, ADR 0008): ${round(hop.network.callsPerSecond / hop.grpc.callsPerSecond, 2)}×\n`,
+  );
 
   const permissions = benchPermissions();
   out(

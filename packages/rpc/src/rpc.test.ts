@@ -1,7 +1,11 @@
 import { BeepError } from "@beep/errors";
 import { EchoService } from "@beep/proto/gen/beep/testing/v1/echo_pb.ts";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+} from "@connectrpc/connect-node";
 import { context, propagation, TraceFlags, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
@@ -86,7 +90,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 
 describe.each([
   ["in-process", inProcess],
-  ["network (gRPC over h2c)", overNetwork],
+  ["network (Connect over h2c)", overNetwork],
 ])("RPC %s", (_mode, setup) => {
   let h: Harness;
   const echo = () => h.factory().client(EchoService);
@@ -105,7 +109,7 @@ describe.each([
     expect(line).toMatchObject({
       rpc_service: "beep.testing.v1.EchoService",
       rpc_code: "OK",
-      rpc_protocol: _mode === "in-process" ? "in-process" : "grpc",
+      rpc_protocol: _mode === "in-process" ? "in-process" : "connect",
       level: "INFO",
     });
     expect(typeof line?.response_time).toBe("number");
@@ -192,6 +196,24 @@ describe.each([
 });
 
 describe("the same handler over the other protocols", () => {
+  it("serves gRPC over h2c (grpcurl and other gRPC clients) on the shared listener, errors included", async () => {
+    const { logger, lines } = captureLogger();
+    const registry = createRpcRegistry({ logger });
+    registry.service(EchoService, echoImpl({ sleepTimeoutMs: undefined, sleepAborted: false }));
+    const listener = createHttpListener({ host: "127.0.0.1", port: 0, logger });
+    listener.route(RPC_PATH_PREFIX, registry.handler);
+    const { url } = await listener.listen();
+    try {
+      const grpc = createClient(EchoService, createGrpcTransport({ baseUrl: url }));
+      expect((await grpc.echo({ text: "h2" })).text).toBe("h2");
+      const failure = await rejection(grpc.fail({ code: "NOT_FOUND", message: "no such thing" }));
+      expect(failure).toMatchObject({ code: Code.NotFound, rawMessage: "no such thing" });
+      expect(lines.filter((l) => l.message === "rpc").map((l) => l.rpc_protocol)).toEqual(["grpc", "grpc"]);
+    } finally {
+      await listener.close(500);
+    }
+  });
+
   it("serves Connect and gRPC-web over HTTP/1.1 on the shared listener", async () => {
     const { logger, lines } = captureLogger();
     const registry = createRpcRegistry({ logger });

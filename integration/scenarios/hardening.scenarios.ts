@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { dataOf, type GraphqlResponse, graphql } from "../harness/graphql-client.ts";
+import { dataOf, type GraphqlResponse, graphql, wsClient } from "../harness/graphql-client.ts";
 import type { Topology } from "../harness/topology.ts";
 import { signedInUser } from "./identity.scenarios.ts";
 
@@ -19,6 +19,55 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Identity hardening: key rotation (AUTH-2), guess limits (AUTH-11), trusted proxies. */
 export function defineHardeningScenarios(topology: () => Topology): void {
   const url = () => topology().gatewayUrl;
+
+  describe("text that cannot be stored", () => {
+    const PROFILE = `{ me { bio } }`;
+    const UPDATE_BIO = `mutation ($input: UpdateProfileInput!) { updateProfile(input: $input) { user { bio } } }`;
+    const CREATE_SERVER = `mutation ($input: CreateServerInput!) { createServer(input: $input) { server { id } } }`;
+    const MY_SERVERS = `{ myServers { id } }`;
+
+    it("is BAD_USER_INPUT naming where it is, in variables and literals, over HTTP and WebSocket; nothing changes", async () => {
+      const user = await signedInUser(url());
+      const as = (query: string, variables: Record<string, unknown> = {}) =>
+        graphql(url(), query, variables, user.accessToken);
+      dataOf(await as(UPDATE_BIO, { input: { bio: "kept" } }));
+      const serversBefore = dataOf(await as(MY_SERVERS));
+
+      const bioNul = await as(UPDATE_BIO, { input: { bio: "a\u0000b" } });
+      expect(bioNul.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.bio" });
+      expect(bioNul.data ?? null).toBeNull();
+      const nameSurrogate = await as(CREATE_SERVER, { input: { name: "x\ud800" } });
+      expect(nameSurrogate.errors?.[0]?.extensions).toMatchObject({
+        code: "BAD_USER_INPUT",
+        field: "input.name",
+      });
+      const literal = await as(`mutation { updateProfile(input: { bio: "a\\u0000b" }) { user { bio } } }`);
+      expect(codeOf(literal)).toBe("BAD_USER_INPUT");
+      // Astral characters are surrogate pairs, not unpaired ones.
+      expect(dataOf(await as(UPDATE_BIO, { input: { bio: "👋 kept" } }))).toEqual({
+        updateProfile: { user: { bio: "👋 kept" } },
+      });
+
+      const socket = wsClient(url(), user.accessToken);
+      try {
+        const errors = await new Promise<unknown>((resolve, reject) => {
+          socket.client.subscribe(
+            { query: UPDATE_BIO, variables: { input: { bio: "\udc00" } } },
+            {
+              next: (value) => resolve(value),
+              error: (error) => resolve(error),
+              complete: () => reject(new Error("no answer")),
+            },
+          );
+        });
+        expect(JSON.stringify(errors)).toContain('"code":"BAD_USER_INPUT"');
+      } finally {
+        await socket.client.dispose();
+      }
+      expect(dataOf(await as(PROFILE))).toEqual({ me: { bio: "👋 kept" } });
+      expect(dataOf(await as(MY_SERVERS))).toEqual(serversBefore);
+    });
+  });
 
   describe("identity hardening", () => {
     it("limits one-time code sign-in per destination: limit attempts answer, the next is RATE_LIMITED", async () => {

@@ -6,3 +6,4 @@ export {
   errors,
   isErrorCode,
 } from "./beep-error.ts";
+export { assertStorableText, isStorableText, UNSTORABLE_TEXT_MESSAGE } from "./storable-text.ts";

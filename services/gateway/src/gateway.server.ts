@@ -23,6 +23,7 @@ import { MAX_GRAPHQL_BODY_BYTES, preReadJsonBody } from "./graphql-body.ts";
 import { createGraphqlPostFastPath } from "./graphql-post-fast-path.ts";
 import { type InboundRateLimit, limitInboundMessages } from "./realtime/inbound-rate-limit.ts";
 import { streamGroupKey } from "./realtime/stream-group-key.ts";
+import { useStorableTextInputs } from "./storable-text-inputs.ts";
 import type { StreamHub } from "./realtime/stream-hub.ts";
 import { WsStreamSocket } from "./realtime/ws-stream-socket.ts";
 import type { SessionSockets } from "./session-sockets.ts";
@@ -187,6 +188,7 @@ export function createGatewayServer(options: GatewayServerOptions): GatewayServe
         maxDirectives: { n: limits.maxDirectives, ...limitRejection },
         blockFieldSuggestion: { enabled: !options.graphiql },
       }),
+      useStorableTextInputs(),
       useValidationCache(),
       useVariableErrorsAsUserInput(),
     ],

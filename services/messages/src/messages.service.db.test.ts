@@ -169,6 +169,21 @@ describe("send", () => {
     expect(await count(channel)).toBe(1);
   });
 
+  it("refuses text PostgreSQL cannot store (NUL, unpaired surrogates) with BAD_USER_INPUT in send and edit", async () => {
+    const { member, channel } = await community();
+    const sent = await messages.send(member, { channelId: channel, content: "kept" });
+    for (const content of ["a\u0000b", "a\ud800b", "\udc00"]) {
+      const refused = messages.send(member, { channelId: channel, content });
+      await expect(refused).rejects.toMatchObject({ code: "BAD_USER_INPUT", details: { field: "content" } });
+      const edited = messages.edit(member, sent.id, content);
+      await expect(edited).rejects.toMatchObject({ code: "BAD_USER_INPUT", details: { field: "content" } });
+    }
+    const withNonce = messages.send(member, { channelId: channel, content: "x", nonce: "n\u0000" });
+    await expect(withNonce).rejects.toMatchObject({ code: "BAD_USER_INPUT", details: { field: "nonce" } });
+    expect(await count(channel)).toBe(1);
+    expect((await messages.list(member, channel, {})).messages.map((m) => m.content)).toEqual(["kept"]);
+  });
+
   it("returns the same message for a repeated nonce, also under concurrent retries", async () => {
     const { member, channel } = await community();
     const first = await messages.send(member, { channelId: channel, content: "once", nonce: "n-1" });

@@ -1,6 +1,6 @@
 import type { Bus } from "@beep/bus";
 import { writeOutbox } from "@beep/bus";
-import { BeepError } from "@beep/errors";
+import { assertStorableText, BeepError } from "@beep/errors";
 import { isSnowflake, newId } from "@beep/ids";
 import { PERMISSIONS } from "@beep/servers/permissions";
 import type { Kysely } from "kysely";
@@ -76,6 +76,7 @@ function checkContent(content: string, mayBeEmpty = false): string {
   if (content.length > MAX_CONTENT_CHARS && [...content].length > MAX_CONTENT_CHARS) {
     throw new BeepError("BAD_USER_INPUT", `At most ${MAX_CONTENT_CHARS} characters`, { field: "content" });
   }
+  assertStorableText(content, "content");
   return content;
 }
 
@@ -149,6 +150,7 @@ export class MessagesService {
         field: "nonce",
       });
     }
+    if (nonce !== null) assertStorableText(nonce, "nonce");
     let replyToId: string | null = null;
     if (input.replyToId !== undefined && input.replyToId !== "") {
       if (!isSnowflake(input.replyToId)) {

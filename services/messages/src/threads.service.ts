@@ -1,5 +1,5 @@
 import { writeOutbox } from "@beep/bus";
-import { BeepError } from "@beep/errors";
+import { assertStorableText, BeepError } from "@beep/errors";
 import { isSnowflake, newId } from "@beep/ids";
 import { PERMISSIONS } from "@beep/servers/permissions";
 import type { Kysely } from "kysely";
@@ -164,5 +164,6 @@ function threadName(raw: unknown): string {
       field: "name",
     });
   }
+  assertStorableText(name, "name");
   return name;
 }

@@ -4,13 +4,30 @@ import { assertStorableText, isStorableText } from "./storable-text.ts";
 
 describe("storable text", () => {
   it("accepts any well-formed text, astral characters (surrogate pairs) included", () => {
-    for (const text of ["", "hello", "héllo wörld", "👋🏽 family 👨‍👩‍👧", "\t\n\r", "\ud83d\ude00", "\uffff"]) {
+    for (const text of [
+      "",
+      "hello",
+      "héllo wörld",
+      "👋🏽 family 👨‍👩‍👧",
+      "\t\n\r",
+      "\ud83d\ude00",
+      "\uffff",
+    ]) {
       expect(isStorableText(text), JSON.stringify(text)).toBe(true);
     }
   });
 
   it("refuses NUL and unpaired surrogates, wherever they are", () => {
-    for (const text of ["\u0000", "a\u0000b", "\ud800", "a\ud800b", "\udc00", "x\udc00", "\ude00\ud83d", "👋\ud83d"]) {
+    for (const text of [
+      "\u0000",
+      "a\u0000b",
+      "\ud800",
+      "a\ud800b",
+      "\udc00",
+      "x\udc00",
+      "\ude00\ud83d",
+      "👋\ud83d",
+    ]) {
       expect(isStorableText(text), JSON.stringify(text)).toBe(false);
     }
   });

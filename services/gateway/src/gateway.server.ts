@@ -23,10 +23,10 @@ import { MAX_GRAPHQL_BODY_BYTES, preReadJsonBody } from "./graphql-body.ts";
 import { createGraphqlPostFastPath } from "./graphql-post-fast-path.ts";
 import { type InboundRateLimit, limitInboundMessages } from "./realtime/inbound-rate-limit.ts";
 import { streamGroupKey } from "./realtime/stream-group-key.ts";
-import { useStorableTextInputs } from "./storable-text-inputs.ts";
 import type { StreamHub } from "./realtime/stream-hub.ts";
 import { WsStreamSocket } from "./realtime/ws-stream-socket.ts";
 import type { SessionSockets } from "./session-sockets.ts";
+import { useStorableTextInputs } from "./storable-text-inputs.ts";
 import { useValidationCache } from "./validation-cache.ts";
 
 /** GraphQL limits from the `graphql.*` configuration. */

@@ -6,4 +6,9 @@ export {
   errors,
   isErrorCode,
 } from "./beep-error.ts";
-export { assertStorableText, isStorableText, UNSTORABLE_TEXT_MESSAGE } from "./storable-text.ts";
+export {
+  assertStorableText,
+  firstUnstorablePath,
+  isStorableText,
+  UNSTORABLE_TEXT_MESSAGE,
+} from "./storable-text.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BeepError } from "./beep-error.ts";
-import { assertStorableText, isStorableText } from "./storable-text.ts";
+import { assertStorableText, firstUnstorablePath, isStorableText } from "./storable-text.ts";
 
 describe("storable text", () => {
   it("accepts any well-formed text, astral characters (surrogate pairs) included", () => {
@@ -42,5 +42,15 @@ describe("storable text", () => {
     expect(thrown).toBeInstanceOf(BeepError);
     expect(thrown).toMatchObject({ code: "BAD_USER_INPUT", details: { field: "content" } });
     expect(() => assertStorableText("fine", "content")).not.toThrow();
+  });
+
+  it("finds the first string that cannot be stored, through objects and lists, skipping bytes", () => {
+    expect(firstUnstorablePath({ input: { name: "ok", tags: ["a", "b\u0000"] } }, "")).toBe(".input.tags.1");
+    expect(firstUnstorablePath({ ids: ["1", "\ud800"], other: "\u0000" }, "")).toBe(".ids.1");
+    const bytes = new Uint8Array(8);
+    expect(
+      firstUnstorablePath({ a: "👋", b: 1, c: true, d: null, e: [], f: { g: "é" }, bytes }, ""),
+    ).toBeUndefined();
+    expect(firstUnstorablePath(undefined, "")).toBeUndefined();
   });
 });

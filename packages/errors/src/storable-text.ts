@@ -19,3 +19,24 @@ export function isStorableText(text: string): boolean {
 export function assertStorableText(text: string, field: string): void {
   if (!isStorableText(text)) throw new BeepError("BAD_USER_INPUT", UNSTORABLE_TEXT_MESSAGE, { field });
 }
+
+/**
+ * The dotted path (`.input.content`, `.ids.2`, after `path`) of the first string in `value` that cannot be
+ * stored, through plain objects and arrays (JSON values, protobuf-es messages); byte arrays are skipped.
+ */
+export function firstUnstorablePath(value: unknown, path: string): string | undefined {
+  if (typeof value === "string") return isStorableText(value) ? undefined : path;
+  if (typeof value !== "object" || value === null || ArrayBuffer.isView(value)) return undefined;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const found = firstUnstorablePath(value[index], `${path}.${index}`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const key in value) {
+    const found = firstUnstorablePath((value as Record<string, unknown>)[key], `${path}.${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}

@@ -1,4 +1,4 @@
-import { BeepError } from "@beep/errors";
+import { BeepError, firstUnstorablePath, UNSTORABLE_TEXT_MESSAGE } from "@beep/errors";
 import type { Logger } from "@beep/observability";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor, type StreamResponse } from "@connectrpc/connect";
@@ -17,10 +17,11 @@ const headerGetter: TextMapGetter<Headers> = {
 
 /**
  * Server interceptors, outermost first: trace context and inherited deadline, access log,
- * error mapping. The registry applies the same list to the network handler and the in-process transport.
+ * error mapping, storable text. The registry applies the same list to the network handler and the
+ * router transport (direct in-process calls come from this process's own code, already checked).
  */
 export function serverInterceptors(logger: Logger): Interceptor[] {
-  return [inboundContext(), accessLog(logger), serverErrors(logger)];
+  return [inboundContext(), accessLog(logger), serverErrors(logger), storableTextRequests()];
 }
 
 /**
@@ -38,6 +39,20 @@ function inboundContext(): Interceptor {
     const traced = propagation.extract(context.active(), req.header, headerGetter);
     const call = { deadline: deadlineFromHeaders(req.header), signal: req.signal };
     return context.with(traced, () => runInboundCall(call, () => next(req)));
+  };
+}
+
+// A request holding text PostgreSQL cannot store (NUL, unpaired surrogate) is BAD_USER_INPUT naming the field,
+// before any handler runs: it would fail its statement (INTERNAL) or be silently altered. The gateway refuses
+// the same in GraphQL; this covers callers that come over RPC.
+function storableTextRequests(): Interceptor {
+  return (next) => (req) => {
+    if (!req.stream) {
+      const path = firstUnstorablePath(req.message, "");
+      if (path !== undefined)
+        throw new BeepError("BAD_USER_INPUT", UNSTORABLE_TEXT_MESSAGE, { field: path.slice(1) });
+    }
+    return next(req);
   };
 }
 

@@ -22,6 +22,8 @@ context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 
 interface Harness {
   server: CapturedLogger;
+  /** The listener's base URL, for raw requests (network harness only). */
+  peerUrl(): string;
   probe: EchoProbe;
   factory(defaultTimeoutMs?: number): ClientFactory;
   close(): Promise<void>;
@@ -43,6 +45,9 @@ async function inProcess(): Promise<Harness> {
         logger: captureLogger("client").logger,
         defaultTimeoutMs,
       }),
+    peerUrl: () => {
+      throw new Error("no listener in process");
+    },
     close: async () => undefined,
   };
 }
@@ -59,6 +64,7 @@ async function overNetwork(): Promise<Harness> {
   return {
     server,
     probe,
+    peerUrl: () => url,
     factory: (defaultTimeoutMs = 5_000) => {
       const client = captureLogger("client");
       // The caller's own registry does not serve EchoService: the factory must go to the peer.
@@ -192,6 +198,36 @@ describe.each([
     const res = await context.with(active, () => echo().echo({ text: "t" }));
     expect(res.traceparent).toBe(`00-${traceId}-${spanId}-01`);
     expect(res.traceId).toBe(traceId);
+  });
+});
+
+describe("requests over the network", () => {
+  it("refuse text that cannot be stored with BAD_USER_INPUT on its field before the handler runs", async () => {
+    const h = await overNetwork();
+    try {
+      const echo = h.factory().client(EchoService);
+      const error = (await rejection(echo.echo({ text: "a\u0000b" }))) as BeepError;
+      expect(error).toBeInstanceOf(BeepError);
+      expect(error).toMatchObject({ code: "BAD_USER_INPUT", details: { field: "text" } });
+      // Binary protobuf has no unpaired surrogate (the encoder writes U+FFFD); a JSON body may carry one,
+      // which protobuf-es refuses while decoding, before any interceptor.
+      const url = h.peerUrl();
+      const response = await fetch(`${url}/beep.testing.v1.EchoService/Echo`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"text":"a\\ud800"}',
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({
+        code: "invalid_argument",
+        message: expect.stringContaining("invalid UTF8"),
+      });
+      const served = h.server.lines.filter((l) => l.message === "rpc" && l.rpc_method === "Echo");
+      expect(served.map((l) => l.error_code)).toEqual(["BAD_USER_INPUT"]);
+      expect((await echo.echo({ text: "👋 fine" })).text).toBe("👋 fine");
+    } finally {
+      await h.close();
+    }
   });
 });
 

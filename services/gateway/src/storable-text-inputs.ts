@@ -1,4 +1,4 @@
-import { isStorableText, UNSTORABLE_TEXT_MESSAGE } from "@beep/errors";
+import { firstUnstorablePath, isStorableText, UNSTORABLE_TEXT_MESSAGE } from "@beep/errors";
 import { GraphQLError, type ValidationRule } from "graphql";
 import type { Plugin } from "graphql-yoga";
 
@@ -8,24 +8,6 @@ const userInput = (field?: string) => ({
   ...(field === undefined ? {} : { field }),
   http: { status: 400, spec: true },
 });
-
-/** The dotted path (`input.content`, `ids.2`) of the first string in `value` that cannot be stored. */
-export function firstUnstorablePath(value: unknown, path: string): string | undefined {
-  if (typeof value === "string") return isStorableText(value) ? undefined : path;
-  if (typeof value !== "object" || value === null) return undefined;
-  if (Array.isArray(value)) {
-    for (let index = 0; index < value.length; index++) {
-      const found = firstUnstorablePath(value[index], `${path}.${index}`);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  }
-  for (const key in value) {
-    const found = firstUnstorablePath((value as Record<string, unknown>)[key], `${path}.${key}`);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
 
 /** String literals of the document: none may hold text that cannot be stored. */
 const storableStringLiterals: ValidationRule = (context) => ({

@@ -176,6 +176,24 @@ describe("SendBatcher", () => {
     expect(await readPosition(bob, general.channelId)).toBe(everyone.id);
   });
 
+  it("a send PostgreSQL refuses fails alone: the others of its batch are stored, in order", async () => {
+    const general = place();
+    const [ann, bob] = [newId(), newId()];
+    const batcher = new SendBatcher({ db, repo, extras }, { maxBatch: 10, maxInFlight: 1 });
+    // The service refuses such content before batching (assertStorableText); here it reaches PostgreSQL.
+    const results = await Promise.allSettled([
+      batcher.send(plain(general, ann, "before")),
+      batcher.send(plain(general, bob, "poison \u0000")),
+      batcher.send(plain(general, ann, "after")),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    const stored = await sql<{ content: string }>`
+      select content from messages.messages where channel_id = ${general.channelId}::bigint order by id`.execute(
+      db,
+    );
+    expect(stored.rows.map((r) => r.content)).toEqual(["before", "after"]);
+  });
+
   it("a nonce duplicate in a batch writes and emits nothing; its author's position moves to their newest inserted message", async () => {
     const general = place();
     const [ann, bob] = [newId(), newId()];

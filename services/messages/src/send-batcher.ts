@@ -126,6 +126,14 @@ export class SendBatcher {
         else waiting.resolve(outcome);
       });
     } catch (error) {
+      // PostgreSQL refused the statement for what some send holds: it wrote nothing, so each send is tried
+      // alone, in order (the channel's id order), and only the one at fault fails, not everyone batched
+      // with it. Any other failure (connection lost, commit in doubt) is not retried: that could store a
+      // send twice.
+      if (batch.length > 1 && isRefusedForItsData(error)) {
+        for (const waiting of batch) await this.commit([waiting]);
+        return;
+      }
       for (const waiting of batch) waiting.reject(error);
     }
   }
@@ -395,4 +403,10 @@ function int8Text(value: string): string {
 
 function byId(a: MessageRow, b: MessageRow): number {
   return BigInt(a.id) < BigInt(b.id) ? -1 : 1;
+}
+
+/** A statement PostgreSQL refused for its data: SQLSTATE class 22 (data exception) or 23 (integrity). */
+function isRefusedForItsData(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("22") || code.startsWith("23"));
 }

@@ -69,6 +69,55 @@ export function defineHardeningScenarios(topology: () => Topology): void {
     });
   });
 
+  describe("names that show nothing", () => {
+    it("are BAD_USER_INPUT for servers, channels and people (zero-width, bidi and filler characters only); nothing changes", async () => {
+      const user = await signedInUser(url());
+      const as = <T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}) =>
+        graphql<T>(url(), query, variables, user.accessToken);
+      const CREATE_SERVER = `mutation ($input: CreateServerInput!) { createServer(input: $input) { server { id channels { name } } } }`;
+      const CREATE_CHANNEL = `mutation ($input: CreateChannelInput!) { createChannel(input: $input) { channel { id } } }`;
+      const UPDATE_PROFILE = `mutation ($input: UpdateProfileInput!) { updateProfile(input: $input) { user { displayName } } }`;
+      const blank = ["\u3164\u3164", "\u200b\u202e\u2060", "\u2800\u2800 "];
+      const server = dataOf(
+        await as<{ createServer: { server: { id: string; channels: Array<{ name: string }> } } }>(
+          CREATE_SERVER,
+          { input: { name: "Visible" } },
+        ),
+      ).createServer.server;
+      dataOf(await as(UPDATE_PROFILE, { input: { displayName: "Shown" } }));
+      for (const name of blank) {
+        const refusedServer = await as(CREATE_SERVER, { input: { name } });
+        expect(refusedServer.errors?.[0]?.extensions).toMatchObject({
+          code: "BAD_USER_INPUT",
+          field: "name",
+        });
+        const refusedChannel = await as(CREATE_CHANNEL, { input: { serverId: server.id, name } });
+        expect(refusedChannel.errors?.[0]?.extensions).toMatchObject({
+          code: "BAD_USER_INPUT",
+          field: "name",
+        });
+        const refusedProfile = await as(UPDATE_PROFILE, { input: { displayName: name } });
+        expect(refusedProfile.errors?.[0]?.extensions).toMatchObject({
+          code: "BAD_USER_INPUT",
+          field: "displayName",
+        });
+      }
+      const after = dataOf(
+        await as<{
+          me: { displayName: string };
+          myServers: Array<{ id: string; channels: Array<{ name: string }> }>;
+        }>(`{ me { displayName } myServers { id channels { name } } }`),
+      );
+      expect(after.me.displayName).toBe("Shown");
+      expect(after.myServers.map((s) => s.id)).toEqual([server.id]);
+      expect(after.myServers[0]!.channels).toEqual(server.channels);
+      // A name that shows something, around invisible characters, is kept as given.
+      expect(codeOf(await as(CREATE_CHANNEL, { input: { serverId: server.id, name: "\u200bnews" } }))).toBe(
+        "OK",
+      );
+    });
+  });
+
   describe("identity hardening", () => {
     it("limits one-time code sign-in per destination: limit attempts answer, the next is RATE_LIMITED", async () => {
       const email = `nobody.${randomBytes(4).toString("hex")}@example.org`;

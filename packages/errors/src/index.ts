@@ -12,3 +12,4 @@ export {
   isStorableText,
   UNSTORABLE_TEXT_MESSAGE,
 } from "./storable-text.ts";
+export { hasVisibleCharacter } from "./visible-text.ts";

@@ -1,5 +1,5 @@
 import { writeOutbox } from "@beep/bus";
-import { assertStorableText, BeepError } from "@beep/errors";
+import { assertStorableText, BeepError, hasVisibleCharacter } from "@beep/errors";
 import { isSnowflake, newId } from "@beep/ids";
 import { PERMISSIONS } from "@beep/servers/permissions";
 import type { Kysely } from "kysely";
@@ -165,5 +165,10 @@ function threadName(raw: unknown): string {
     });
   }
   assertStorableText(name, "name");
+  if (!hasVisibleCharacter(name)) {
+    throw new BeepError("BAD_USER_INPUT", "A thread name must show at least one visible character", {
+      field: "name",
+    });
+  }
   return name;
 }

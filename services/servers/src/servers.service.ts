@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { BeepError } from "@beep/errors";
+import { BeepError, hasVisibleCharacter } from "@beep/errors";
 import { newId } from "@beep/ids";
 import { audit, type Logger } from "@beep/observability";
 import type { Kysely, Transaction } from "kysely";
@@ -465,6 +465,9 @@ function serverName(value: string): string {
   const name = value.trim();
   if (name.length < 2 || name.length > 100) {
     throw new BeepError("BAD_USER_INPUT", "Name must be 2 to 100 characters", { field: "name" });
+  }
+  if (!hasVisibleCharacter(name)) {
+    throw new BeepError("BAD_USER_INPUT", "Name must show at least one visible character", { field: "name" });
   }
   return name;
 }

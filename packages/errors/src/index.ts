@@ -12,4 +12,4 @@ export {
   isStorableText,
   UNSTORABLE_TEXT_MESSAGE,
 } from "./storable-text.ts";
-export { hasVisibleCharacter } from "./visible-text.ts";
+export { assertVisibleText, hasVisibleCharacter } from "./visible-text.ts";

@@ -231,14 +231,20 @@ describe("requests over the network", () => {
   });
 });
 
+/** An Echo service on its own listener, with the server's log lines. */
+async function echoListener() {
+  const { logger, lines } = captureLogger();
+  const registry = createRpcRegistry({ logger });
+  registry.service(EchoService, echoImpl({ sleepTimeoutMs: undefined, sleepAborted: false }));
+  const listener = createHttpListener({ host: "127.0.0.1", port: 0, logger });
+  listener.route(RPC_PATH_PREFIX, registry.handler);
+  const { url } = await listener.listen();
+  return { lines, url, listener };
+}
+
 describe("the same handler over the other protocols", () => {
   it("serves gRPC over h2c (grpcurl and other gRPC clients) on the shared listener, errors included", async () => {
-    const { logger, lines } = captureLogger();
-    const registry = createRpcRegistry({ logger });
-    registry.service(EchoService, echoImpl({ sleepTimeoutMs: undefined, sleepAborted: false }));
-    const listener = createHttpListener({ host: "127.0.0.1", port: 0, logger });
-    listener.route(RPC_PATH_PREFIX, registry.handler);
-    const { url } = await listener.listen();
+    const { lines, url, listener } = await echoListener();
     try {
       const grpc = createClient(EchoService, createGrpcTransport({ baseUrl: url }));
       expect((await grpc.echo({ text: "h2" })).text).toBe("h2");
@@ -251,12 +257,7 @@ describe("the same handler over the other protocols", () => {
   });
 
   it("serves Connect and gRPC-web over HTTP/1.1 on the shared listener", async () => {
-    const { logger, lines } = captureLogger();
-    const registry = createRpcRegistry({ logger });
-    registry.service(EchoService, echoImpl({ sleepTimeoutMs: undefined, sleepAborted: false }));
-    const listener = createHttpListener({ host: "127.0.0.1", port: 0, logger });
-    listener.route(RPC_PATH_PREFIX, registry.handler);
-    const { url } = await listener.listen();
+    const { lines, url, listener } = await echoListener();
     try {
       for (const transport of [
         createConnectTransport({ baseUrl: url, httpVersion: "1.1" }),

@@ -28,8 +28,9 @@ const storableStringLiterals: ValidationRule = (context) => ({
  *
  * Why at the edge: every text input of every service ends in a text or jsonb column, where such text
  * fails the statement (an INTERNAL error for what is the client's mistake) or is silently replaced. One
- * check here covers every field of the API; services check their own hot inputs too (message content),
- * for callers that reach them over RPC. Placed before the validation cache: the rule's result is cached
+ * check here covers every field of the API; RPC servers refuse the same for callers that reach them over
+ * RPC (packages/rpc interceptors), and the messages service checks content and thread names itself, since
+ * one bad send would otherwise fail its whole group commit. Placed before the validation cache: the rule's result is cached
  * with the document's.
  */
 export function useStorableTextInputs(): Plugin {

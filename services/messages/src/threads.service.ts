@@ -1,5 +1,5 @@
 import { writeOutbox } from "@beep/bus";
-import { assertStorableText, BeepError, hasVisibleCharacter } from "@beep/errors";
+import { assertStorableText, assertVisibleText, BeepError } from "@beep/errors";
 import { isSnowflake, newId } from "@beep/ids";
 import { PERMISSIONS } from "@beep/servers/permissions";
 import type { Kysely } from "kysely";
@@ -113,12 +113,14 @@ export class ThreadsService {
       throw new BeepError("FORBIDDEN", "Only its creator or a channel manager renames a thread");
     }
     const name = threadName(rawName);
+    const changed = thread.name !== name;
     return this.deps.db.transaction().execute(async (trx) => {
-      const renamed = thread.name === name ? thread : await this.deps.threads.rename(trx, threadId, name);
-      if (!renamed) throw notFound("thread", "threadId");
+      if (changed && !(await this.deps.threads.rename(trx, threadId, name)))
+        throw notFound("thread", "threadId");
       const [found] = await this.deps.threads.withActivity(trx, [threadId]);
-      const view = threadView(found ?? { ...renamed, message_count: 0, last_message_at: null });
-      if (renamed !== thread) {
+      if (!found) throw notFound("thread", "threadId");
+      const view = threadView(found);
+      if (changed) {
         await writeOutbox(trx, MESSAGES_SCHEMA, [
           {
             type: "thread.updated",
@@ -165,10 +167,6 @@ function threadName(raw: unknown): string {
     });
   }
   assertStorableText(name, "name");
-  if (!hasVisibleCharacter(name)) {
-    throw new BeepError("BAD_USER_INPUT", "A thread name must show at least one visible character", {
-      field: "name",
-    });
-  }
+  assertVisibleText(name, "name", "A thread name");
   return name;
 }

@@ -1,4 +1,4 @@
-import { BeepError, hasVisibleCharacter } from "@beep/errors";
+import { assertVisibleText, BeepError } from "@beep/errors";
 import { newId } from "@beep/ids";
 import type { Kysely, Transaction } from "kysely";
 import { recordAudit } from "./audit-log.ts";
@@ -461,9 +461,7 @@ function channelName(value: string): string {
   if (name.length < 1 || name.length > 100) {
     throw new BeepError("BAD_USER_INPUT", "Name must be 1 to 100 characters", { field: "name" });
   }
-  if (!hasVisibleCharacter(name)) {
-    throw new BeepError("BAD_USER_INPUT", "Name must show at least one visible character", { field: "name" });
-  }
+  assertVisibleText(name, "name");
   return name;
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { BeepError, hasVisibleCharacter } from "@beep/errors";
+import { assertVisibleText, BeepError } from "@beep/errors";
 import { newId } from "@beep/ids";
 import { audit, type Logger } from "@beep/observability";
 import type { Kysely, Transaction } from "kysely";
@@ -466,9 +466,7 @@ function serverName(value: string): string {
   if (name.length < 2 || name.length > 100) {
     throw new BeepError("BAD_USER_INPUT", "Name must be 2 to 100 characters", { field: "name" });
   }
-  if (!hasVisibleCharacter(name)) {
-    throw new BeepError("BAD_USER_INPUT", "Name must show at least one visible character", { field: "name" });
-  }
+  assertVisibleText(name, "name");
   return name;
 }
 

@@ -1,4 +1,4 @@
-import { BeepError, hasVisibleCharacter } from "@beep/errors";
+import { assertVisibleText, BeepError } from "@beep/errors";
 
 /** Longest accepted password, in characters; long enough for passphrases, short enough to bound hashing. */
 export const MAX_PASSWORD_LENGTH = 1024;
@@ -44,8 +44,7 @@ export function requireText(field: string, value: string, max: number, min = 1):
   if (/\p{Cc}/u.test(text))
     throw new BeepError("BAD_USER_INPUT", `${field} contains control characters`, { field });
   // Names of zero-width or filler characters only look blank: a common way to impersonate or hide.
-  if (text !== "" && !hasVisibleCharacter(text))
-    throw new BeepError("BAD_USER_INPUT", `${field} must show at least one visible character`, { field });
+  if (text !== "") assertVisibleText(text, field, field);
   return text;
 }
 
